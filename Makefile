@@ -1,0 +1,30 @@
+# The two commands: `make run` (the clean job on the embedded sample) and `make test`.
+# Both create .venv and install what they need on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test bench clean-out
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.base
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+run: $(VENV)/.base
+	$(BIN)/ptd clean -o out
+
+test: $(VENV)/.base
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.bench
+	$(BIN)/python bench/bench_rules.py
+	$(BIN)/python bench/bench_job.py
+
+clean-out:
+	rm -rf out

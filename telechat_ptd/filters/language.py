@@ -1,0 +1,43 @@
+"""Which rule set a document gets, from the scripts its letters are written in.
+
+Language ID (fastText lid.176) will refine this; script shares are free, deterministic and
+already decide the zh/en split that matters for the rule thresholds.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from telechat_ptd import charclass as cc
+from telechat_ptd.filters.view import TextView
+
+
+class LangConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keep: list[str]
+    zh_min_han_share: float
+    ja_min_kana_share: float
+    ko_min_hangul_share: float
+    en_min_latin_share: float
+
+
+def detect(view: TextView, cfg: LangConfig) -> str:
+    c = view.counts
+    letters = view.n_letters
+    if letters == 0:
+        return "none"
+    han, kana, hangul, latin = (int(c[k]) for k in (cc.HAN, cc.KANA, cc.HANGUL, cc.LATIN))
+    if kana and kana / (han + kana) >= cfg.ja_min_kana_share:
+        return "ja"
+    if hangul / letters >= cfg.ko_min_hangul_share:
+        return "ko"
+    if han / letters >= cfg.zh_min_han_share:
+        return "zh"
+    if latin / letters >= cfg.en_min_latin_share:
+        return "en"
+    return "other"
+
+
+def rule_set(lang: str) -> str:
+    """Threshold section for a language: scripts without spaces get the Chinese rules."""
+    return "zh" if lang in ("zh", "ja") else "en"

@@ -1,0 +1,1 @@
+"""Jobs around the cleaning pipeline: the sample corpus now; training, tokenizer, packing later."""

@@ -1,0 +1,174 @@
+"""The ``ptd`` command line.
+
+``ptd clean|annotate|dedup INPUT... -o OUT [--config F] [--set k=v ...] [-- BEAM_OPTIONS]``:
+everything after ``--`` goes to the Beam runner untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import warnings
+
+# Beam logs a warning about optional GCP clients at import time, before any handler is set.
+logging.getLogger().addFilter(lambda record: "apitools not found" not in record.getMessage())
+
+EPILOG = """\
+Beam options go after a lone '--', e.g.
+  ptd clean raw/*.jsonl.gz -o out -- --runner=DirectRunner --direct_num_workers=2 \\
+      --direct_running_mode=multi_processing
+Config keys are listed by 'ptd config'; override any of them with --set KEY=VALUE
+(the value is YAML: 300, 0.25, null, true, [zh, en])."""
+
+
+def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1 :]
+    return argv, []
+
+
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("configuration")
+    g.add_argument("--config", metavar="FILE", help="YAML file overriding the packaged defaults.yaml")
+    g.add_argument(
+        "--set", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
+        help="override one config key, e.g. --set filters.zh.min_chars=300 (repeatable)",
+    )
+
+
+def _add_job_options(p: argparse.ArgumentParser, inputs_optional: bool = False) -> None:
+    p.add_argument(
+        "inputs", nargs="*" if inputs_optional else "+", metavar="INPUT",
+        help="files, globs or directories: .jsonl/.json/.txt (optionally .gz/.zst) and .parquet; "
+        "local paths or any Beam filesystem (gs://, s3://, hdfs://)"
+        + ("; none = the embedded sample corpus (see 'ptd sample')" if inputs_optional else ""),
+    )
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output directory (replaced shards are overwritten)")
+    _add_config_options(p)
+    g = p.add_argument_group("shortcuts for common --set keys")
+    g.add_argument("--source", help="source tag for inputs no read.sources glob matches (read.default_source)")
+    g.add_argument("--text-field", action="append", metavar="FIELD", help="JSON/parquet field holding the text (read.text_fields; repeatable)")
+    g.add_argument("--txt-mode", choices=["line", "file"], help="plain text: a line is a document, or a file is (read.txt_mode)")
+    g.add_argument("--compression", choices=["gz", "zst", "none"], help="shard compression (output.compression)")
+    g.add_argument("--num-shards", type=int, metavar="N", help="fixed number of output shards (output.num_shards)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress log, only the summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ptd", description="Clean raw Chinese and English text into TeleChat-PTD shards on Apache Beam.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("clean", help="normalize, filter, dedup and write TeleChat-PTD shards", epilog=EPILOG, formatter_class=fmt,
+                       description="Writes OUT/data/<n>.jsonl.gz ({\"data\": text} per line), OUT/rejected/, OUT/errors/ and OUT/stats.json.")
+    _add_job_options(p, inputs_optional=True)
+    p = sub.add_parser("annotate", help="write every signal and decision per document to parquet", epilog=EPILOG, formatter_class=fmt,
+                       description="Writes OUT/signals/<n>.parquet: id, source, lang, decision, stage, detail, duplicate_of, one column per signal, text.")
+    _add_job_options(p, inputs_optional=True)
+    p = sub.add_parser("dedup", help="exact duplicate removal only (normalization on, filters off)", epilog=EPILOG, formatter_class=fmt,
+                       description="Same output layout as 'clean'.")
+    _add_job_options(p)
+    p = sub.add_parser("sample", help="write the embedded sample corpus (real text plus web noise)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--seed", type=int, default=20231128, help="random seed (the corpus is deterministic for a seed)")
+    p = sub.add_parser("config", help="print the effective configuration as YAML")
+    _add_config_options(p)
+    return parser
+
+
+def _shortcut_overrides(args) -> list[str]:
+    import json
+
+    sets = []
+    if getattr(args, "source", None):
+        sets.append(f"read.default_source={json.dumps(args.source)}")
+    if getattr(args, "text_field", None):
+        sets.append(f"read.text_fields={json.dumps(args.text_field)}")
+    if getattr(args, "txt_mode", None):
+        sets.append(f"read.txt_mode={args.txt_mode}")
+    if getattr(args, "compression", None):
+        sets.append(f"output.compression={args.compression}")
+    if getattr(args, "num_shards", None) is not None:
+        sets.append(f"output.num_shards={args.num_shards}")
+    return sets
+
+
+def _configure_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("telechat_ptd").setLevel(logging.WARNING if quiet else logging.INFO)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def run_job(mode: str, inputs: list[str], output: str, config: str | None, overrides: list[str], beam_args: list[str]) -> dict:
+    """Run one job and return its stats (also used by tests and benchmarks)."""
+    import json
+
+    import apache_beam as beam
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from telechat_ptd.pipeline import graph
+    from telechat_ptd.pipeline.config import load_config
+    from telechat_ptd.pipeline.inputs import expand_inputs
+
+    cfg = load_config(config, overrides)
+    files = expand_inputs(inputs)
+    options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
+    with beam.Pipeline(options=options) as pipeline:
+        graph.build(pipeline, mode, files, cfg, output)
+    with FileSystems.open(FileSystems.join(output, "stats.json")) as f:
+        return json.loads(f.read())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ours, beam_args = _split_beam_args(argv)
+    args = build_parser().parse_args(ours)
+    from telechat_ptd.pipeline.config import ConfigError, load_config, to_yaml
+
+    try:
+        if args.command == "config":
+            print(to_yaml(load_config(args.config, args.overrides)), end="")
+            return 0
+        if args.command == "sample":
+            from telechat_ptd.jobs.sample import write_sample
+
+            paths = write_sample(args.output, seed=args.seed)
+            print(f"wrote {len(paths)} sample files to {args.output}")
+            return 0
+        _configure_logging(args.quiet)
+        from telechat_ptd.pipeline.inputs import InputError
+        from telechat_ptd.pipeline.summary import print_summary
+
+        inputs = args.inputs
+        if not inputs:
+            from telechat_ptd.jobs.sample import ensure_sample
+
+            inputs = [ensure_sample()]
+            logging.getLogger("telechat_ptd").info("no INPUT given: running on the embedded sample in %s", inputs[0])
+        overrides = _shortcut_overrides(args) + args.overrides
+        load_config(args.config, overrides)  # fail on a bad key before Beam starts
+        started = time.perf_counter()
+        stats = run_job(args.command, inputs, args.output, args.config, overrides, beam_args)
+        print_summary(stats, args.command, args.output, time.perf_counter() - started)
+        return 0
+    except (ConfigError, InputError) as exc:
+        print(f"ptd: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the pipeline's own failure: say what failed, not a Beam stack
+        message = str(exc).strip().splitlines()
+        tail = next((line for line in reversed(message) if "Error" in line), message[-1] if message else repr(exc))
+        print(f"ptd: job failed: {tail}", file=sys.stderr)
+        if os.environ.get("PTD_DEBUG"):
+            raise
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

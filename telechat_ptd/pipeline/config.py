@@ -1,0 +1,156 @@
+"""Typed configuration: the package's defaults.yaml, a user YAML on top, then --set.
+
+Every key a user writes must already exist in defaults.yaml; a typo is an error that names the
+key (and the closest real key), never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from telechat_ptd.filters.engine import FiltersConfig
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceRule(_Strict):
+    glob: str
+    source: str
+    txt_mode: Literal["line", "file"] | None = None
+
+
+class ReadConfig(_Strict):
+    text_fields: list[str]
+    id_field: str | None
+    txt_mode: Literal["line", "file"]
+    sources: list[SourceRule]
+    default_source: str
+    split_mb: float
+    max_doc_chars: int
+    encoding_errors: Literal["strict", "replace"]
+
+
+class BoilerplateConfig(_Strict):
+    enabled: bool
+    max_line_chars: int
+    patterns: list[str]
+
+
+class NormalizeConfig(_Strict):
+    enabled: bool
+    fix_unicode: Literal["auto", "always", "off"]
+    strip_controls: bool
+    fold_width: bool
+    opencc: str | None
+    boilerplate: BoilerplateConfig
+
+
+class ExactDedupConfig(_Strict):
+    enabled: bool
+
+
+class DedupConfig(_Strict):
+    exact: ExactDedupConfig
+
+
+class OutputConfig(_Strict):
+    compression: Literal["gz", "zst", "none"]
+    num_shards: int | None
+    target_shard_mb: float
+    rejected_text: bool
+
+
+class Config(_Strict):
+    read: ReadConfig
+    normalize: NormalizeConfig
+    filters: FiltersConfig
+    dedup: DedupConfig
+    output: OutputConfig
+
+
+def default_dict() -> dict[str, Any]:
+    text = resources.files("telechat_ptd").joinpath("defaults.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _check_keys(user: Any, defaults: Any, where: str, origin: str) -> None:
+    if not isinstance(user, dict) or not isinstance(defaults, dict):
+        return
+    for key, value in user.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in defaults:
+            close = difflib.get_close_matches(str(key), [str(k) for k in defaults], n=1)
+            hint = f"; did you mean '{(where + '.') if where else ''}{close[0]}'?" if close else ""
+            raise ConfigError(f"unknown config key '{path}' in {origin}{hint}")
+        _check_keys(value, defaults[key], path, origin)
+
+
+def _merge(base: dict, top: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_set(expr: str) -> dict[str, Any]:
+    """'filters.zh.min_chars=300' -> {'filters': {'zh': {'min_chars': 300}}}."""
+    if "=" not in expr:
+        raise ConfigError(f"--set expects key=value, got '{expr}'")
+    key, raw = expr.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise ConfigError(f"--set has an empty key part in '{expr}'")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {key}: value is not valid YAML: {exc}") from None
+    tree: dict[str, Any] = {parts[-1]: value}
+    for part in reversed(parts[:-1]):
+        tree = {part: tree}
+    return tree
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    data = default_dict()
+    if path is not None:
+        try:
+            user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(user, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level")
+        _check_keys(user, data, "", str(path))
+        data = _merge(data, user)
+    for expr in overrides:
+        tree = parse_set(expr)
+        _check_keys(tree, data, "", f"--set {expr}")
+        data = _merge(data, tree)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def to_yaml(cfg: Config) -> str:
+    return yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False)

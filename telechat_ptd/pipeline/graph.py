@@ -1,0 +1,155 @@
+"""The Beam graphs of ``ptd clean``, ``ptd annotate`` and ``ptd dedup``.
+
+read -> normalize + rule filters -> exact dedup -> shards, with rejected/, errors/ and the
+stats.json accounting fed by every branch.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import apache_beam as beam
+
+from telechat_ptd.filters.engine import SIGNALS
+from telechat_ptd.pipeline.config import Config
+from telechat_ptd.pipeline.read import ReadDocuments
+from telechat_ptd.pipeline.stages import ExactDedup, ProcessDocs
+from telechat_ptd.pipeline.stats import WriteStats
+from telechat_ptd.pipeline.write import ShardFormat, WriteShards, join_path, json_line
+
+MODES = ("clean", "annotate", "dedup")
+
+
+# --- record -> output line, sort key and stats counts (module level: they are pickled) ------
+
+
+def _by_id(record: dict) -> str:
+    return record["id"]
+
+
+def _data_line(record: dict) -> bytes:
+    return json_line({"data": record["text"]})
+
+
+def _kept_counts(record: dict, line: bytes):
+    return [(("kept", record["source"]), 1), (("kept_bytes", record["source"]), len(line))]
+
+
+def _rejected_line(record: dict, with_text: bool) -> bytes:
+    out = {k: record.get(k) for k in ("id", "source", "stage", "reason", "detail")}
+    if record.get("duplicate_of") is not None:
+        out["duplicate_of"] = record["duplicate_of"]
+    if with_text:
+        out["text"] = record["text"]
+    return json_line(out)
+
+
+def _rejected_counts(record: dict, line: bytes):
+    return [(("rejected", record["source"], record["stage"], record["reason"]), 1)]
+
+
+def _error_key(record: dict) -> str:
+    return f"{record.get('file') or ''}\t{record.get('offset') or 0:015d}\t{record.get('id') or ''}\t{record['error']}"
+
+
+def _error_counts(record: dict, line: bytes):
+    return [(("error", record.get("source"), record["stage"]), 1)]
+
+
+def _input_counts(record: dict):
+    yield ("input", record.get("source")), 1
+    if "text" in record:
+        yield ("input_bytes", record["source"]), len(record["text"].encode("utf-8", "replace"))
+
+
+def annotate_schema():
+    import pyarrow as pa
+
+    fixed = [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("lang", pa.string()),
+        ("decision", pa.string()),
+        ("stage", pa.string()),
+        ("detail", pa.string()),
+        ("duplicate_of", pa.string()),
+    ]
+    return pa.schema(fixed + [(s, pa.float64()) for s in SIGNALS] + [("text", pa.string())])
+
+
+def _annotate_row(record: dict) -> bytes:
+    signals = record.get("signals") or {}
+    row = {
+        "id": record["id"],
+        "source": record["source"],
+        "lang": record.get("lang"),
+        "decision": record.get("reason") or "keep",
+        "stage": record.get("stage"),
+        "detail": record.get("detail"),
+        "duplicate_of": record.get("duplicate_of"),
+        **{s: (float(signals[s]) if s in signals else None) for s in SIGNALS},
+        "text": record["text"],
+    }
+    return json_line(row)
+
+
+def _annotate_counts(record: dict, line: bytes):
+    if record.get("reason"):
+        return _rejected_counts(record, line)
+    return [(("kept", record["source"]), 1), (("kept_bytes", record["source"]), len(record["text"].encode()))]
+
+
+def formats(cfg: Config) -> dict[str, ShardFormat]:
+    return {
+        "data": ShardFormat(".jsonl", _data_line, _by_id, _kept_counts, cfg.output.compression),
+        "rejected": ShardFormat(
+            ".jsonl", partial(_rejected_line, with_text=cfg.output.rejected_text), _by_id, _rejected_counts,
+            "gz" if cfg.output.compression == "none" else cfg.output.compression,
+        ),
+        "errors": ShardFormat(".jsonl", json_line, _error_key, _error_counts),
+        "signals": ShardFormat(".parquet", _annotate_row, _by_id, _annotate_counts, schema=annotate_schema()),
+    }
+
+
+def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg: Config, out: str) -> None:
+    """Add the whole job for ``mode`` to ``pipeline``, writing under ``out``."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    fmts = formats(cfg)
+    read = pipeline | "Read" >> ReadDocuments(files, cfg.read)
+    counts = [
+        read[tag] | f"Count{tag.capitalize()}" >> beam.FlatMap(_input_counts) for tag in ("doc", "rejected", "error")
+    ]
+    rejected = [read.rejected]
+    errors = [read.error]
+    docs = read.doc
+
+    run_filters = mode != "dedup" and cfg.filters.enabled
+    if cfg.normalize.enabled or run_filters:
+        stage_cfg = cfg if run_filters else cfg.model_copy(update={"filters": cfg.filters.model_copy(update={"enabled": False})})
+        processed = docs | "Process" >> beam.ParDo(ProcessDocs(stage_cfg, annotate=mode == "annotate")).with_outputs(
+            "rejected", "error", "count", main="kept"
+        )
+        docs = processed.kept
+        rejected.append(processed.rejected)
+        errors.append(processed.error)
+        counts.append(processed.count)
+
+    if cfg.dedup.exact.enabled:
+        dedup = docs | "ExactDedup" >> ExactDedup()
+        docs = dedup.kept
+        rejected.append(dedup.rejected)
+
+    rejected_all = rejected | "AllRejected" >> beam.Flatten()
+    target = cfg.output.target_shard_mb * 1024 * 1024
+    if mode == "annotate":
+        rows = (docs, rejected_all) | "AllRows" >> beam.Flatten()
+        counts.append(rows | "WriteSignals" >> WriteShards(join_path(out, "signals"), fmts["signals"], target_bytes=target))
+    else:
+        shards = cfg.output.num_shards
+        counts.append(docs | "WriteData" >> WriteShards(join_path(out, "data"), fmts["data"], shards, target))
+        counts.append(rejected_all | "WriteRejected" >> WriteShards(join_path(out, "rejected"), fmts["rejected"], target_bytes=target))
+    counts.append(
+        (errors | "AllErrors" >> beam.Flatten()) | "WriteErrors" >> WriteShards(join_path(out, "errors"), fmts["errors"], target_bytes=target)
+    )
+    (counts | "AllCounts" >> beam.Flatten()) | "Stats" >> WriteStats(join_path(out, "stats.json"))

@@ -1,0 +1,99 @@
+"""Beam DoFns around the pure core: document processing and exact deduplication."""
+
+from __future__ import annotations
+
+import traceback
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+
+from telechat_ptd.dedup.exact import exact_key
+from telechat_ptd.pipeline.config import Config
+from telechat_ptd.process import DocumentProcessor
+
+
+def rejected_record(doc: dict, stage: str, reason: str, detail: str | None = None, **extra) -> dict:
+    return {**doc, "stage": stage, "reason": reason, "detail": detail, **extra}
+
+
+def process_error(doc: dict, stage: str, exc: BaseException) -> dict:
+    """A document whose processing raised: kept in errors/ with the exception, not lost."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+    return {
+        "file": None,
+        "line": None,
+        "offset": None,
+        "stage": stage,
+        "error": f"{type(exc).__name__}: {exc}{where}",
+        "source": doc.get("source"),
+        "id": doc.get("id"),
+        "raw": doc.get("text", "")[:300],
+    }
+
+
+class ProcessDocs(beam.DoFn):
+    """Normalize and filter. Outputs: kept docs (main), ``rejected``, ``error`` and ``count``
+    (named counters for stats.json). ``annotate`` attaches language and signals to every
+    document."""
+
+    def __init__(self, cfg: Config, annotate: bool = False):
+        self.cfg = cfg
+        self.annotate = annotate
+        self.kept = Metrics.counter("ptd", "kept_after_filters")
+
+    def setup(self):
+        self.processor = DocumentProcessor(self.cfg)
+
+    def process(self, doc: dict):
+        try:
+            out = self.processor.process(doc["text"], complete=self.annotate)
+        except Exception as exc:  # one bad document must not fail the job
+            Metrics.counter("ptd", "errors.process").inc()
+            yield TaggedOutput("error", process_error(doc, "process", exc))
+            return
+        if out.boilerplate_lines:
+            yield TaggedOutput("count", (("normalize", "boilerplate_lines_removed"), out.boilerplate_lines))
+        record = {**doc, "text": out.text}
+        if self.annotate:
+            record["lang"] = out.lang
+            record["signals"] = out.signals
+        if out.kept:
+            self.kept.inc()
+            yield record
+        else:
+            Metrics.counter("ptd", f"rejected.{out.stage}.{out.reason}").inc()
+            yield TaggedOutput("rejected", rejected_record(record, out.stage, out.reason, out.detail))
+
+
+class _ResolveExact(beam.DoFn):
+    """Keep the smallest id of each group of identical texts; the rest point to it.
+
+    Two passes over the group (Beam's grouped values are re-iterable), so a group of a
+    million copies of one page is never held in memory.
+    """
+
+    def process(self, group):
+        _, docs = group
+        keep_id = min(d["id"] for d in docs)
+        kept = False
+        for doc in docs:
+            if not kept and doc["id"] == keep_id:
+                kept = True
+                yield doc
+                continue
+            Metrics.counter("ptd", "rejected.dedup.exact_duplicate").inc()
+            yield TaggedOutput("rejected", rejected_record(doc, "dedup", "exact_duplicate", None, duplicate_of=keep_id))
+
+
+class ExactDedup(beam.PTransform):
+    """Group documents by a hash of their normalized text. Outputs: kept (main), ``rejected``."""
+
+    def expand(self, docs):
+        return (
+            docs
+            | "HashText" >> beam.Map(lambda d: (exact_key(d["text"]), d))
+            | "GroupByText" >> beam.GroupByKey()
+            | "Resolve" >> beam.ParDo(_ResolveExact()).with_outputs("rejected", main="kept")
+        )

@@ -1,0 +1,1 @@
+"""Model-based quality scorers (KenLM, fastText, BERT, GPT-2) emitting signals like the filters."""
