@@ -7,7 +7,7 @@ from telechat_ptd.pipeline.config import ConfigError, default_dict, load_config,
 
 def test_defaults_load_and_have_both_rule_sets():
     cfg = load_config()
-    assert cfg.filters.zh.min_chars == 200
+    assert cfg.filters.zh.min_chars == 100
     assert cfg.filters.en.min_words == 50
     assert cfg.output.compression == "gz"
     assert cfg.read.text_fields == ["data", "text"]

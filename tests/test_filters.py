@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,7 +182,7 @@ def test_disabled_family_and_null_threshold_do_not_decide():
 
 def test_detail_names_signal_and_threshold():
     out = outcome("今天天气很好。")
-    assert out.detail.startswith("chars=") and "min_chars=200" in out.detail
+    assert out.detail.startswith("chars=") and "min_chars=100" in out.detail
 
 
 _docs = st.lists(

@@ -26,7 +26,7 @@ def detect(view: TextView, cfg: LangConfig) -> str:
     letters = view.n_letters
     if letters == 0:
         return "none"
-    han, kana, hangul, latin = (int(c[k]) for k in (cc.HAN, cc.KANA, cc.HANGUL, cc.LATIN))
+    han, kana, hangul, latin = c[cc.HAN], c[cc.KANA], c[cc.HANGUL], c[cc.LATIN]
     if kana and kana / (han + kana) >= cfg.ja_min_kana_share:
         return "ja"
     if hangul / letters >= cfg.ko_min_hangul_share:

@@ -21,7 +21,7 @@ class TextView:
     def __init__(self, text: str):
         self.text = text
         self.cps = cc.codepoints(text)
-        self.counts = kernels.class_counts(self.cps, cc.bmp_table(), cc.N_CLASSES)
+        self.counts: list[int] = kernels.class_counts(self.cps, cc.bmp_table(), cc.N_CLASSES).tolist()
         self.lang = "none"  # set by the script family before the language's rules run
 
     # --- sizes ---------------------------------------------------------------------------
@@ -31,12 +31,12 @@ class TextView:
 
     @cached_property
     def n_visible(self) -> int:
-        return int(len(self.text) - self.counts[cc.SPACE] - self.counts[cc.NEWLINE])
+        return len(self.text) - self.counts[cc.SPACE] - self.counts[cc.NEWLINE]
 
     @cached_property
     def n_letters(self) -> int:
         c = self.counts
-        return int(c[cc.HAN] + c[cc.LATIN] + c[cc.KANA] + c[cc.HANGUL] + c[cc.LETTER])
+        return c[cc.HAN] + c[cc.LATIN] + c[cc.KANA] + c[cc.HANGUL] + c[cc.LETTER]
 
     # --- lines and paragraphs ------------------------------------------------------------
     @cached_property

@@ -41,10 +41,27 @@ class Normalizer:
         return self.normalize(text)[0]
 
     def normalize(self, text: str) -> tuple[str, int]:
-        """Normalized text and the number of boilerplate lines removed."""
+        """Normalized text and the number of boilerplate lines removed.
+
+        ftfy judges mojibake by its context, and the later steps change that context (an edge
+        space stripped, a line dropped), so a document that went through ftfy is normalized
+        again until it no longer changes: normalization stays idempotent.
+        """
+        text, removed, repaired = self._normalize_once(text)
+        for _ in range(3):
+            if not repaired:
+                break
+            again, more, repaired = self._normalize_once(text)
+            if again == text:
+                break
+            text, removed = again, removed + more
+        return text, removed
+
+    def _normalize_once(self, text: str) -> tuple[str, int, bool]:
         cfg = self.cfg
         flags = flags_present(codepoints(text), self._table)
-        if cfg.fix_unicode == "always" or (cfg.fix_unicode == "auto" and flags & MOJIBAKE):
+        repaired = cfg.fix_unicode == "always" or (cfg.fix_unicode == "auto" and bool(flags & MOJIBAKE))
+        if repaired:
             text = unicode_fix.fix_unicode(text)
             flags = flags_present(codepoints(text), self._table)
         else:
@@ -59,4 +76,4 @@ class Normalizer:
         removed = 0
         if self.boilerplate is not None:
             lines, removed = self.boilerplate.filter(lines)
-        return whitespace.join_lines(lines), removed
+        return whitespace.join_lines(lines), removed, repaired

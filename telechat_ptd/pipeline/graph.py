@@ -56,12 +56,6 @@ def _error_counts(record: dict, line: bytes):
     return [(("error", record.get("source"), record["stage"]), 1)]
 
 
-def _input_counts(record: dict):
-    yield ("input", record.get("source")), 1
-    if "text" in record:
-        yield ("input_bytes", record["source"]), len(record["text"].encode("utf-8", "replace"))
-
-
 def annotate_schema():
     import pyarrow as pa
 
@@ -117,9 +111,7 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
         raise ValueError(f"unknown mode {mode!r}")
     fmts = formats(cfg)
     read = pipeline | "Read" >> ReadDocuments(files, cfg.read)
-    counts = [
-        read[tag] | f"Count{tag.capitalize()}" >> beam.FlatMap(_input_counts) for tag in ("doc", "rejected", "error")
-    ]
+    counts = [read.count]
     rejected = [read.rejected]
     errors = [read.error]
     docs = read.doc

@@ -24,27 +24,36 @@ class _PlanFile(beam.DoFn):
 
 
 class _ReadRange(beam.DoFn):
+    """Read one range. Besides the records, outputs ``count``: what was read, per range,
+    for the accounting (``input`` and ``input_bytes`` of the range's source)."""
+
     def __init__(self, cfg: ReadConfig):
         self.cfg = cfg
         self.docs = Metrics.counter("ptd", "read_docs")
         self.errors = Metrics.counter("ptd", "read_errors")
 
     def process(self, rng: readers.FileRange):
-        n = 0
+        n = n_bytes = 0
         for kind, record in readers.read_range(rng, self.cfg):
             n += 1
+            if kind == "error":
+                self.errors.inc()
+                yield TaggedOutput(kind, record)
+                continue
+            n_bytes += len(record["text"].encode("utf-8", "replace"))
             if kind == "doc":
                 self.docs.inc()
                 yield record
             else:
-                if kind == "error":
-                    self.errors.inc()
                 yield TaggedOutput(kind, record)
+        yield TaggedOutput("count", (("input", rng.source), n))
+        yield TaggedOutput("count", (("input_bytes", rng.source), n_bytes))
         log.info("read %s [%s, %s): %d records", rng.path, rng.start, rng.end, n)
 
 
 class ReadDocuments(beam.PTransform):
-    """Documents from files, with outputs ``doc`` (main), ``rejected`` and ``error``.
+    """Documents from files, with outputs ``doc`` (main), ``rejected``, ``error`` and
+    ``count`` (what was read, for stats.json).
 
     ``files`` are (path, size) pairs expanded on the driver, so a pattern that matches nothing
     is an error before the job starts rather than an empty output after it.
@@ -61,5 +70,5 @@ class ReadDocuments(beam.PTransform):
             | "Files" >> beam.Create(self.files)
             | "Plan" >> beam.ParDo(_PlanFile(self.cfg))
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(_ReadRange(self.cfg)).with_outputs("rejected", "error", main="doc")
+            | "Read" >> beam.ParDo(_ReadRange(self.cfg)).with_outputs("rejected", "error", "count", main="doc")
         )

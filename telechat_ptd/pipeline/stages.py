@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import traceback
+from collections import Counter
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.windowed_value import WindowedValue
 
 from telechat_ptd.dedup.exact import exact_key
 from telechat_ptd.pipeline.config import Config
@@ -33,38 +36,59 @@ def process_error(doc: dict, stage: str, exc: BaseException) -> dict:
     }
 
 
+class ReasonCounters:
+    """Beam Metrics counters by name, created once per worker (so Flink and Dataflow UIs show
+    every rejection reason live)."""
+
+    def __init__(self):
+        self._counters: dict[str, object] = {}
+
+    def inc(self, name: str, n: int = 1) -> None:
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter("ptd", name)
+        counter.inc(n)
+
+
 class ProcessDocs(beam.DoFn):
     """Normalize and filter. Outputs: kept docs (main), ``rejected``, ``error`` and ``count``
-    (named counters for stats.json). ``annotate`` attaches language and signals to every
-    document."""
+    (named counters for stats.json, one element per bundle). ``annotate`` attaches language
+    and signals to every document."""
 
     def __init__(self, cfg: Config, annotate: bool = False):
         self.cfg = cfg
         self.annotate = annotate
-        self.kept = Metrics.counter("ptd", "kept_after_filters")
 
     def setup(self):
         self.processor = DocumentProcessor(self.cfg)
+        self.metrics = ReasonCounters()
+
+    def start_bundle(self):
+        self.counts: Counter = Counter()
 
     def process(self, doc: dict):
         try:
             out = self.processor.process(doc["text"], complete=self.annotate)
         except Exception as exc:  # one bad document must not fail the job
-            Metrics.counter("ptd", "errors.process").inc()
+            self.metrics.inc("errors.process")
             yield TaggedOutput("error", process_error(doc, "process", exc))
             return
-        if out.boilerplate_lines:
-            yield TaggedOutput("count", (("normalize", "boilerplate_lines_removed"), out.boilerplate_lines))
+        self.counts[("normalize", "boilerplate_lines_removed")] += out.boilerplate_lines
         record = {**doc, "text": out.text}
         if self.annotate:
             record["lang"] = out.lang
             record["signals"] = out.signals
         if out.kept:
-            self.kept.inc()
+            self.metrics.inc("kept_after_filters")
             yield record
         else:
-            Metrics.counter("ptd", f"rejected.{out.stage}.{out.reason}").inc()
+            self.metrics.inc(f"rejected.{out.stage}.{out.reason}")
             yield TaggedOutput("rejected", rejected_record(record, out.stage, out.reason, out.detail))
+
+    def finish_bundle(self):
+        for key, n in self.counts.items():
+            if n:
+                yield TaggedOutput("count", WindowedValue((key, n), 0, [GlobalWindow()]))
 
 
 class _ResolveExact(beam.DoFn):
@@ -74,16 +98,19 @@ class _ResolveExact(beam.DoFn):
     million copies of one page is never held in memory.
     """
 
+    def setup(self):
+        self.metrics = ReasonCounters()
+
     def process(self, group):
         _, docs = group
-        keep_id = min(d["id"] for d in docs)
+        keep_id = min(doc["id"] for doc in docs)
         kept = False
         for doc in docs:
             if not kept and doc["id"] == keep_id:
                 kept = True
                 yield doc
                 continue
-            Metrics.counter("ptd", "rejected.dedup.exact_duplicate").inc()
+            self.metrics.inc("rejected.dedup.exact_duplicate")
             yield TaggedOutput("rejected", rejected_record(doc, "dedup", "exact_duplicate", None, duplicate_of=keep_id))
 
 

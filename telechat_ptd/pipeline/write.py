@@ -124,6 +124,11 @@ class ShardFormat:
     def name(self, shard: int) -> str:
         return f"{shard}{self.suffix}"
 
+    def prepare(self, record: dict) -> tuple[str, bytes, list]:
+        """(sort key, output line, stats counts): all the shard shuffle carries, serialized once."""
+        line = self.serialize(record)
+        return self.sort_key(record), line, self.counts(record, line)
+
     def write(self, path: str, lines: Iterable[bytes]) -> None:
         if self.schema is not None:
             write_parquet(path, lines, self.schema)
@@ -137,15 +142,14 @@ class _WriteTempShard(beam.DoFn):
         self.temp_dir = temp_dir
 
     def process(self, group):
-        shard, records = group
+        shard, prepared = group
         spool = SortedSpool()
         counts: Counter = Counter()
         try:
-            for record in records:
-                data = self.fmt.serialize(record)
-                spool.add(self.fmt.sort_key(record), data)
-                for key, n in self.fmt.counts(record, data):
-                    counts[key] += n
+            for sort_key, data, record_counts in prepared:
+                spool.add(sort_key, data)
+                for key, n in record_counts:
+                    counts[tuple(key)] += n
             path = join_path(self.temp_dir, self.fmt.name(shard))
             self.fmt.write(path, spool)
         finally:
@@ -198,20 +202,21 @@ class WriteShards(beam.PTransform):
     def expand(self, records):
         fmt = self.fmt
         temp_dir = join_path(self.directory, f".ptd-tmp-{uuid.uuid4().hex}")
+        prepared = records | "Serialize" >> beam.Map(fmt.prepare)
         if self.num_shards is not None:
             n = records.pipeline | "ShardCount" >> beam.Create([self.num_shards])
         else:
             target = self.target_bytes
             n = (
-                records
-                | "Bytes" >> beam.Map(lambda r: len(fmt.serialize(r)))
+                prepared
+                | "Bytes" >> beam.Map(lambda p: len(p[1]))
                 | "TotalBytes" >> beam.CombineGlobally(sum)
                 | "ShardCount" >> beam.Map(lambda total: max(1, math.ceil(total / target)))
             )
         n_side = beam.pvalue.AsSingleton(n)
         written = (
-            records
-            | "Assign" >> beam.Map(lambda r, k: (shard_of(fmt.sort_key(r), k), r), n_side)
+            prepared
+            | "Assign" >> beam.Map(lambda p, k: (shard_of(p[0], k), p), n_side)
             | "Group" >> beam.GroupByKey()
             | "WriteTemp" >> beam.ParDo(_WriteTempShard(fmt, temp_dir))
         )
