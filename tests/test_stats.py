@@ -21,6 +21,8 @@ def test_build_stats_totals_per_source_and_reason():
     assert stats["rejected_by_reason"] == {"exact_duplicate": 1, "too_short": 3}
     assert stats["rejected_by_stage"] == {"dedup": 1, "filter": 3}
     assert stats["sources"]["web"]["rejected_by_reason"] == {"too_short": 3}
+    assert stats["sources"]["book"]["rejected_by_stage"] == {"dedup": 1}
+    assert stats["sources"]["web"]["errors_by_stage"] == {"read": 2}
     assert stats["normalize"]["boilerplate_lines_removed"] == 7
     check_balance(stats)
 

@@ -53,12 +53,14 @@ def build_stats(counts: dict[tuple, int]) -> dict:
             sources[source]["rejected"] += n
             _inc(stats, "rejected_by_stage", stage, n)
             _inc(stats, "rejected_by_reason", reason, n)
+            _inc(sources[source], "rejected_by_stage", stage, n)
             _inc(sources[source], "rejected_by_reason", reason, n)
         elif kind == "error":
             _, source, stage = key
             stats["errors"] += n
             sources[source or "unknown"]["errors"] += n
             _inc(stats, "errors_by_stage", stage, n)
+            _inc(sources[source or "unknown"], "errors_by_stage", stage, n)
         else:
             _inc(extra, *key, n)
     unbalanced = {

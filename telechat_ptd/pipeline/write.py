@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 
 import apache_beam as beam
 import zstandard
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import BeamIOError, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 SPOOL_BYTES = 64 * 1024 * 1024
@@ -180,7 +180,10 @@ class _Finalize(beam.DoFn):
         stale = [p for p in existing - set(finals) if self.fmt.pattern.match(p.rsplit("/", 1)[-1])]
         if stale:
             FileSystems.delete(stale)
-        FileSystems.delete([self.temp_dir])
+        try:
+            FileSystems.delete([self.temp_dir])
+        except BeamIOError:
+            pass  # object stores (gs://, s3://) have no directory left to delete
         for _, _, counts in written:
             yield from counts.items()
         yield ("shards", self.directory.rsplit("/", 1)[-1]), num_shards
