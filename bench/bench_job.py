@@ -131,8 +131,9 @@ def measure(cmd: list[str], log: Path, timeout_s: float, interval: float = 0.2) 
     }
 
 
-def run_job(input_path: Path, out_dir: Path, beam_args: list[str], timeout_s: float) -> dict:
-    cmd = [sys.executable, "-m", "telechat_ptd.pipeline.cli", "clean", str(input_path), "-o", str(out_dir), "-q"]
+def run_job(input_path: Path, out_dir: Path, beam_args: list[str], timeout_s: float, command: str = "clean",
+            extra: tuple[str, ...] = ()) -> dict:
+    cmd = [sys.executable, "-m", "telechat_ptd.pipeline.cli", command, str(input_path), "-o", str(out_dir), "-q", *extra]
     if beam_args:
         cmd += ["--", *beam_args]
     log = out_dir.parent / f"{out_dir.name}.log"

@@ -37,7 +37,7 @@ def test_sample_job_balances_and_reports_every_kind_of_noise(clean_out):
     assert set(stats["sources"]) == {"web", "media", "book"}
     assert stats["sources"]["book"]["input"] == 6
     assert stats["normalize"]["boilerplate_lines_removed"] > 100
-    assert stats["shards"] == {"data": 1, "errors": 1, "rejected": 1}
+    assert stats["shards"] == {"data": 1, "errors": 1, "minhash": 1, "rejected": 1}
 
 
 def test_shards_are_telechat_ptd(clean_out):
@@ -59,10 +59,13 @@ def test_rejected_and_errors_explain_themselves(clean_out):
     rejected = read_dir(out / "rejected")
     assert len(rejected) == stats["rejected"]
     assert all({"id", "source", "stage", "reason", "text"} <= set(r) for r in rejected)
-    dups = [r for r in rejected if r["reason"] == "exact_duplicate"]
+    dups = [r for r in rejected if r["reason"] in ("exact_duplicate", "near_duplicate")]
     rejected_ids = {r["id"] for r in rejected}
-    assert dups and all(r["stage"] == "dedup" and r["duplicate_of"] not in rejected_ids for r in dups)
-    assert all(r["duplicate_of"] < r["id"] for r in dups)  # the smallest id is kept
+    assert dups and [r for r in dups if r["stage"] != "dedup" or r["duplicate_of"] in rejected_ids] == []
+    exact = [r for r in dups if r["reason"] == "exact_duplicate" and "near duplicate" not in (r["detail"] or "")]
+    assert exact and all(r["duplicate_of"] < r["id"] for r in exact)  # the smallest id is kept
+    near = [r for r in dups if r["reason"] == "near_duplicate"]
+    assert near and all(0.5 < r["similarity"] <= 1 and r["detail"].startswith("jaccard=") for r in near)
     errors = read_jsonl(out / "errors" / "0.jsonl")
     assert len(errors) == stats["errors"]
     broken = [e for e in errors if e["file"].endswith("crawl-broken.jsonl")]
@@ -97,8 +100,8 @@ def test_annotate_gives_one_row_per_document_with_clean_decisions(sample_dir, cl
 def test_dedup_mode_only_removes_duplicates(sample_dir, tmp_path):
     stats = run_job("dedup", [str(sample_dir)], str(tmp_path), None, [], [])
     assert stats["balanced"]
-    assert set(stats["rejected_by_reason"]) <= {"exact_duplicate", "too_large", "empty_after_normalize"}
-    assert stats["rejected_by_reason"]["exact_duplicate"] > 50
+    assert set(stats["rejected_by_reason"]) <= {"exact_duplicate", "near_duplicate", "too_large", "empty_after_normalize"}
+    assert stats["rejected_by_reason"]["exact_duplicate"] > 50 and stats["rejected_by_reason"]["near_duplicate"] > 30
 
 
 def test_bad_input_completes_and_nothing_is_lost(tmp_path):

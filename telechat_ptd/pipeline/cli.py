@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("annotate", help="write every signal and decision per document to parquet", epilog=EPILOG, formatter_class=fmt,
                        description="Writes OUT/signals/<n>.parquet: id, source, lang, decision, stage, detail, duplicate_of, one column per signal, text.")
     _add_job_options(p, inputs_optional=True)
-    p = sub.add_parser("dedup", help="exact duplicate removal only (normalization on, filters off)", epilog=EPILOG, formatter_class=fmt,
-                       description="Same output layout as 'clean'.")
+    p = sub.add_parser("dedup", help="exact and near-duplicate removal only (normalization on, filters off)", epilog=EPILOG,
+                       formatter_class=fmt, description="Same output layout as 'clean', plus OUT/minhash/ (the signature index).")
     _add_job_options(p)
     p = sub.add_parser("sample", help="write the embedded sample corpus (real text plus web noise)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from telechat_ptd.filters.engine import FiltersConfig
 
@@ -41,6 +41,7 @@ class ReadConfig(_Strict):
     split_mb: float
     max_doc_chars: int
     encoding_errors: Literal["strict", "replace"]
+    score_field: str | None
 
 
 class BoilerplateConfig(_Strict):
@@ -62,8 +63,37 @@ class ExactDedupConfig(_Strict):
     enabled: bool
 
 
+class NearDedupConfig(_Strict):
+    enabled: bool
+    unit: Literal["auto", "char", "word"]
+    ngram_chars: int = Field(ge=1)
+    ngram_words: int = Field(ge=1)
+    char_min_han_share: float
+    num_perm: int = Field(ge=2, le=1024)
+    threshold: float = Field(gt=0, lt=1)
+    bands: int | None
+    rows: int | None
+    seed: int
+    scheme: Literal["affine32", "legacy"]
+    hash: Literal["xxh32", "sha1"]
+    verify: bool
+    max_bucket_checks: int = Field(ge=1)
+    max_rounds: int = Field(ge=1)
+    index: list[str]
+    save_index: bool
+
+    @model_validator(mode="after")
+    def _bands_fit(self):
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("set both dedup.near.bands and dedup.near.rows, or neither")
+        if self.bands is not None and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands x rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+        return self
+
+
 class DedupConfig(_Strict):
     exact: ExactDedupConfig
+    near: NearDedupConfig
 
 
 class OutputConfig(_Strict):

@@ -11,7 +11,9 @@ from functools import partial
 import apache_beam as beam
 
 from telechat_ptd.filters.engine import SIGNALS
+from telechat_ptd.pipeline import minhash_index
 from telechat_ptd.pipeline.config import Config
+from telechat_ptd.pipeline.near_dedup import NearDedup, RepointExactDuplicates
 from telechat_ptd.pipeline.read import ReadDocuments
 from telechat_ptd.pipeline.stages import ExactDedup, ProcessDocs
 from telechat_ptd.pipeline.stats import WriteStats
@@ -37,8 +39,9 @@ def _kept_counts(record: dict, line: bytes):
 
 def _rejected_line(record: dict, with_text: bool) -> bytes:
     out = {k: record.get(k) for k in ("id", "source", "stage", "reason", "detail")}
-    if record.get("duplicate_of") is not None:
-        out["duplicate_of"] = record["duplicate_of"]
+    for key in ("duplicate_of", "similarity"):
+        if record.get(key) is not None:
+            out[key] = record[key]
     if with_text:
         out["text"] = record["text"]
     return json_line(out)
@@ -67,6 +70,7 @@ def annotate_schema():
         ("stage", pa.string()),
         ("detail", pa.string()),
         ("duplicate_of", pa.string()),
+        ("similarity", pa.float64()),
     ]
     return pa.schema(fixed + [(s, pa.float64()) for s in SIGNALS] + [("text", pa.string())])
 
@@ -81,6 +85,7 @@ def _annotate_row(record: dict) -> bytes:
         "stage": record.get("stage"),
         "detail": record.get("detail"),
         "duplicate_of": record.get("duplicate_of"),
+        "similarity": record.get("similarity"),
         **{s: (float(signals[s]) if s in signals else None) for s in SIGNALS},
         "text": record["text"],
     }
@@ -93,8 +98,20 @@ def _annotate_counts(record: dict, line: bytes):
     return [(("kept", record["source"]), 1), (("kept_bytes", record["source"]), len(record["text"].encode()))]
 
 
+def _index_key(record: dict) -> str:
+    return record["id"]
+
+
+def _index_counts(record: dict, line: bytes):
+    return [(("minhash_index", "signatures"), 1)]
+
+
 def formats(cfg: Config) -> dict[str, ShardFormat]:
     return {
+        "minhash": ShardFormat(
+            ".parquet", partial(minhash_index.index_row, cfg=cfg.dedup.near), _index_key, _index_counts,
+            schema=minhash_index.schema(),
+        ),
         "data": ShardFormat(".jsonl", _data_line, _by_id, _kept_counts, cfg.output.compression),
         "rejected": ShardFormat(
             ".jsonl", partial(_rejected_line, with_text=cfg.output.rejected_text), _by_id, _rejected_counts,
@@ -110,6 +127,7 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
     fmts = formats(cfg)
+    target = cfg.output.target_shard_mb * 1024 * 1024
     read = pipeline | "Read" >> ReadDocuments(files, cfg.read)
     counts = [read.count]
     rejected = [read.rejected]
@@ -127,13 +145,29 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
         errors.append(processed.error)
         counts.append(processed.count)
 
+    exact_rejected = None
     if cfg.dedup.exact.enabled:
         dedup = docs | "ExactDedup" >> ExactDedup()
         docs = dedup.kept
-        rejected.append(dedup.rejected)
+        exact_rejected = dedup.rejected
+
+    near_cfg = cfg.dedup.near
+    if near_cfg.enabled:
+        indexed = None
+        if near_cfg.index:
+            files = minhash_index.expand_index(near_cfg.index)
+            indexed = pipeline | "ReadIndex" >> minhash_index.ReadIndex(files, near_cfg)
+        near = docs | "NearDedup" >> NearDedup(near_cfg, indexed)
+        docs = near["kept"]
+        rejected.append(near["rejected"])
+        if exact_rejected is not None:
+            exact_rejected = exact_rejected | "RepointExact" >> RepointExactDuplicates(near["decisions"])
+        if near_cfg.save_index and mode != "annotate":
+            counts.append(near["index"] | "WriteIndex" >> WriteShards(join_path(out, "minhash"), fmts["minhash"], target_bytes=target))
+    if exact_rejected is not None:
+        rejected.append(exact_rejected)
 
     rejected_all = rejected | "AllRejected" >> beam.Flatten()
-    target = cfg.output.target_shard_mb * 1024 * 1024
     if mode == "annotate":
         rows = (docs, rejected_all) | "AllRows" >> beam.Flatten()
         counts.append(rows | "WriteSignals" >> WriteShards(join_path(out, "signals"), fmts["signals"], target_bytes=target))

@@ -167,12 +167,14 @@ class BadRecord(ValueError):
     """A record that cannot become a document; its message goes to errors/."""
 
 
-def _make_doc(rng: FileRange, cfg: ReadConfig, text: str, record_id, position: int) -> Item:
+def _make_doc(rng: FileRange, cfg: ReadConfig, text: str, record_id, position: int, score=None) -> Item:
     if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) and str(record_id):
         doc_id = str(record_id)
     else:
         doc_id = f"{rng.path}:{position:012d}"
     doc = {"id": doc_id, "source": rng.source, "text": text}
+    if isinstance(score, (int, float)) and not isinstance(score, bool) and score == score:
+        doc["score"] = float(score)
     if len(text) > cfg.max_doc_chars:
         detail = f"chars={len(text)} > read.max_doc_chars={cfg.max_doc_chars}"
         return "rejected", {**doc, "stage": "read", "reason": "too_large", "detail": detail}
@@ -196,7 +198,8 @@ def _from_mapping(rng: FileRange, cfg: ReadConfig, record, position: int) -> Ite
                 kind = "null" if value is None else type(value).__name__
                 raise BadRecord(f"text field '{name}' is {kind}, not a string")
             record_id = record.get(cfg.id_field) if cfg.id_field else None
-            return _make_doc(rng, cfg, value, record_id, position)
+            score = record.get(cfg.score_field) if cfg.score_field else None
+            return _make_doc(rng, cfg, value, record_id, position, score)
     raise BadRecord(f"no text field (looked for {', '.join(cfg.text_fields)})")
 
 
@@ -344,18 +347,19 @@ def _iter_parquet(rng: FileRange, cfg: ReadConfig) -> Iterator[Item]:
                 if rng.start == 0:
                     yield _error(rng, f"no text column (looked for {', '.join(cfg.text_fields)}; has {', '.join(names)})", None, 0)
                 return
-            columns = [field] + ([cfg.id_field] if cfg.id_field and cfg.id_field in names else [])
+            optional = [c for c in (cfg.id_field, cfg.score_field) if c and c in names]
             row = sum(pf.metadata.row_group(g).num_rows for g in range(rng.start))
             for group in range(rng.start, rng.end):
-                table = pf.read_row_group(group, columns=columns)
+                table = pf.read_row_group(group, columns=[field] + optional)
                 texts = table.column(field).to_pylist()
-                ids = table.column(cfg.id_field).to_pylist() if len(columns) > 1 else [None] * len(texts)
-                for text, record_id in zip(texts, ids):
+                ids = table.column(cfg.id_field).to_pylist() if cfg.id_field in optional else [None] * len(texts)
+                scores = table.column(cfg.score_field).to_pylist() if cfg.score_field in optional else [None] * len(texts)
+                for text, record_id, score in zip(texts, ids, scores):
                     if not isinstance(text, str):
                         kind = "null" if text is None else type(text).__name__
                         yield _error(rng, f"row {row}: text column '{field}' is {kind}, not a string", None, row, repr(text))
                     else:
-                        yield _make_doc(rng, cfg, text, record_id, row)
+                        yield _make_doc(rng, cfg, text, record_id, row, score)
                     row += 1
             if pf.metadata.num_rows == 0 and rng.start == 0:
                 yield _error(rng, "empty file: no rows", None, 0)
