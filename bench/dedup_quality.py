@@ -55,21 +55,14 @@ def zh_pool() -> list[str]:
 
 
 def en_pool() -> list[str]:
-    from pydoc_data.topics import topics
+    from telechat_ptd.jobs.sample import english_docs
 
     docs = []
     for path in sorted(EN_DIR.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             docs.append(record.get("text") or record.get("data") or "")
-    for name in sorted(topics):
-        paras = [p.strip() for p in topics[name].split("\n\n") if p.strip()]
-        chunk: list[str] = []
-        for para in paras:
-            chunk.append(para)
-            if sum(map(len, chunk)) > 1200:
-                docs.append("\n\n".join(chunk))
-                chunk = []
+    docs += english_docs(chunk_chars=1200)
     return [d for d in docs if 600 <= len(d) <= 8000]
 
 

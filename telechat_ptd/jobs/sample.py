@@ -70,7 +70,8 @@ def reviews() -> list[str]:
     return out
 
 
-def english_docs() -> list[str]:
+def english_docs(chunk_chars: int = 1500) -> list[str]:
+    """Python's documentation topics, cut at paragraph ends into documents of ~chunk_chars."""
     from pydoc_data.topics import topics
 
     docs = []
@@ -79,7 +80,7 @@ def english_docs() -> list[str]:
         chunk: list[str] = []
         for para in paras:
             chunk.append(para)
-            if sum(map(len, chunk)) > 1500:
+            if sum(map(len, chunk)) > chunk_chars:
                 docs.append("\n\n".join(chunk))
                 chunk = []
         if chunk:
