@@ -100,3 +100,20 @@ def test_documents_sharing_an_id_are_not_merged(tmp_path, articles):
     write(tmp_path / "a.jsonl", [{"id": "same", "text": articles[0]}, {"id": "same", "text": articles[1]}])
     stats = run_job("dedup", [str(tmp_path / "a.jsonl")], str(tmp_path / "o"), None, [], [])
     assert stats["kept"] == 2 and stats["balanced"]
+
+
+def test_in_memory_decisions_equal_the_beam_job(tmp_path, articles):
+    """The what-if of the tuning notebooks relies on this."""
+    from telechat_ptd.dedup.near import doc_id, near_duplicates
+    from telechat_ptd.pipeline.config import load_config
+
+    rng = random.Random(9)
+    docs = [{"id": f"o{i}", "text": a} for i, a in enumerate(articles[:15])]
+    docs += [{"id": f"t{i}", "text": typos(a, 0.03, rng)} for i, a in enumerate(articles[:15])]
+    docs += [{"id": f"h{i}", "text": a[: len(a) * 4 // 5]} for i, a in enumerate(articles[:15:2])]
+    write(tmp_path / "d.jsonl", docs)
+    run_job("dedup", [str(tmp_path / "d.jsonl")], str(tmp_path / "o"), None,
+            ["dedup.exact.enabled=false", "normalize.enabled=false"], [])
+    beam = {r["id"]: (r["duplicate_of"], r["similarity"]) for r in read_dir(tmp_path / "o" / "rejected")}
+    local = {doc_id(node): (rep, round(sim, 4)) for node, (rep, sim) in near_duplicates(docs, load_config().dedup.near).items()}
+    assert beam == local and len(beam) >= 20

@@ -15,37 +15,16 @@ largest cluster.
 
 from __future__ import annotations
 
-import hashlib
-
 import apache_beam as beam
 import numpy as np
 from apache_beam.pvalue import TaggedOutput
 
 from telechat_ptd.dedup.lsh import band_keys, band_params
-from telechat_ptd.dedup.minhash import MinHasher, jaccard
-from telechat_ptd.dedup.shingle import shingle_bytes
+from telechat_ptd.dedup.minhash import MinHasher
+from telechat_ptd.dedup.near import bucket_edges, cluster_decisions, node_key, rank_key, signature
 from telechat_ptd.pipeline.components import ConnectedComponents
 from telechat_ptd.pipeline.config import NearDedupConfig
 from telechat_ptd.pipeline.stages import ReasonCounters, rejected_record
-
-# Rank keys sort ascending: indexed documents first, then higher score, then longer text,
-# then smaller id.
-INDEXED = 0
-NEW = 1
-
-
-def node_key(doc: dict) -> str:
-    digest = hashlib.blake2b(doc["text"].encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
-    return f"{doc['id']}\x1f{digest}"
-
-
-def doc_id(node: str) -> str:
-    return node.rsplit("\x1f", 1)[0]
-
-
-def rank_key(node: str, score: float | None, length: int, indexed: bool = False) -> tuple:
-    return (INDEXED if indexed else NEW, -(score if score is not None else float("-inf")), -length, node)
-
 
 class _Sign(beam.DoFn):
     """Document -> (node, (signature bytes, rank key)); documents with no shingle are not
@@ -59,11 +38,9 @@ class _Sign(beam.DoFn):
         self.hasher = MinHasher(c.num_perm, c.seed, c.scheme, c.hash)
 
     def process(self, doc: dict):
-        c = self.cfg
-        s = shingle_bytes(doc["text"], c.ngram_chars, c.ngram_words, c.unit, c.char_min_han_share)
-        if s.starts.size == 0:
+        sig = signature(doc, self.hasher, self.cfg)
+        if sig is None:
             return
-        sig = self.hasher.signature(s.utf8, s.starts, s.ends)
         node = node_key(doc)
         yield node, (sig.tobytes(), rank_key(node, doc.get("score"), len(doc["text"])))
 
@@ -88,47 +65,6 @@ def _with_signature(joined):
     for sig, _ in groups["sig"]:
         for key in groups["bucket"]:
             yield key, (node, sig)
-
-
-class _BucketEdges(beam.DoFn):
-    """Edges inside one LSH bucket. With verification, a member joins the first earlier member
-    (in node order) whose estimated Jaccard reaches the threshold, looking at most
-    ``max_checks`` members back; without, every member joins the bucket's first member."""
-
-    def __init__(self, threshold: float, verify: bool, max_checks: int):
-        self.threshold = threshold
-        self.verify = verify
-        self.max_checks = max_checks
-
-    def process(self, bucket):
-        _, members = bucket
-        members = sorted(members)
-        if len(members) < 2:
-            return
-        first = members[0][0]
-        if not self.verify:
-            for node, _ in members[1:]:
-                yield node, first
-            return
-        sigs = [np.frombuffer(sig, dtype=np.uint32) for _, sig in members]
-        for j in range(1, len(members)):
-            for i in range(max(0, j - self.max_checks), j):
-                if jaccard(sigs[i], sigs[j]) >= self.threshold:
-                    yield members[j][0], members[i][0]
-                    break
-
-
-class _ChooseRepresentative(beam.DoFn):
-    """One cluster (root -> members with signature and rank): keep the best-ranked member,
-    mark the others with it and their estimated Jaccard to it. Two passes over the values."""
-
-    def process(self, cluster):
-        _, members = cluster
-        best = min(members, key=lambda m: m[2])
-        rep_node, rep_sig = best[0], np.frombuffer(best[1], dtype=np.uint32)
-        for node, sig, _ in members:
-            if node != rep_node:
-                yield node, (doc_id(rep_node), jaccard(np.frombuffer(sig, dtype=np.uint32), rep_sig))
 
 
 def _cluster_members(joined):
@@ -233,7 +169,7 @@ class NearDedup(beam.PTransform):
             | "JoinBucketSigs" >> beam.CoGroupByKey()
             | "WithSignature" >> beam.FlatMap(_with_signature)
             | "ByBucketWithSigs" >> beam.GroupByKey()
-            | "BucketEdges" >> beam.ParDo(_BucketEdges(c.threshold, c.verify, c.max_bucket_checks))
+            | "BucketEdges" >> beam.FlatMapTuple(lambda _, members: bucket_edges(members, c.threshold, c.verify, c.max_bucket_checks))
         )
         roots = (
             edges
@@ -246,7 +182,7 @@ class NearDedup(beam.PTransform):
             | "JoinRoots" >> beam.CoGroupByKey()
             | "ClusterMembers" >> beam.FlatMap(_cluster_members)
             | "ByCluster" >> beam.GroupByKey()
-            | "Representative" >> beam.ParDo(_ChooseRepresentative())
+            | "Representative" >> beam.FlatMapTuple(lambda _, members: cluster_decisions(members))
         )
         keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (node_key(d), d))
         routed = (
