@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench clean-out
+.PHONY: run test bench lab clean-out
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(VENV)/.base
 
 test: $(VENV)/.base
 	$(BIN)/python -m pytest
+
+# Jupyter on notebooks/ (retune_filters.ipynb): installs the notebooks extra first.
+lab: $(VENV)/.base
+	$(BIN)/python -m pip install --quiet -e '.[test,notebooks]'
+	$(BIN)/jupyter lab notebooks/
 
 bench: $(VENV)/.bench
 	$(BIN)/python bench/bench_rules.py

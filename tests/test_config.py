@@ -80,3 +80,20 @@ def test_effective_config_round_trips(tmp_path):
     path = tmp_path / "effective.yaml"
     path.write_text(to_yaml(cfg))
     assert load_config(path) == cfg
+
+
+def test_changes_apply_like_set_and_export_round_trips(tmp_path):
+    from telechat_ptd.pipeline.config import changed_keys, overrides_yaml, with_changes
+
+    base = load_config(overrides=["read.txt_mode=file"])
+    cfg = with_changes(base, {"filters.zh.min_chars": 250, "filters.rules.c4": False, "filters.lang.keep": ["zh"]})
+    assert (cfg.filters.zh.min_chars, cfg.filters.rules.c4, cfg.filters.lang.keep) == (250, False, ["zh"])
+    assert changed_keys(cfg, base) == {"filters.lang.keep": ["zh"], "filters.rules.c4": False, "filters.zh.min_chars": 250}
+    path = tmp_path / "exported.yaml"
+    path.write_text(overrides_yaml(cfg))
+    assert load_config(path) == cfg  # the packaged-defaults diff carries read.txt_mode too
+    assert "txt_mode: file" in path.read_text()
+    with pytest.raises(ConfigError, match=r"'filters\.zh\.min_charz'.*did you mean 'filters\.zh\.min_chars'"):
+        with_changes(base, {"filters.zh.min_charz": 3})
+    with pytest.raises(ConfigError, match="min_chars"):
+        with_changes(base, {"filters.zh.min_chars": "many"})

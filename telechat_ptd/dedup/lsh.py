@@ -7,10 +7,12 @@ S-curve); bands x rows come from datasketch's optimal-parameter search for the t
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
 
 
+@lru_cache(maxsize=64)
 def band_params(threshold: float, num_perm: int, bands: int | None = None, rows: int | None = None) -> tuple[int, int]:
     if bands is not None and rows is not None:
         return bands, rows

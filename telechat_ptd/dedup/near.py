@@ -76,18 +76,34 @@ def cluster_decisions(members) -> Iterator[tuple[str, tuple[str, float]]]:
 
 def near_duplicates(docs: list[dict], cfg) -> dict[str, tuple[str, float]]:
     """In memory: node -> (representative id, Jaccard) for every document to remove."""
+    return cluster_signed(sign_documents(docs, cfg), cfg)
+
+
+def sign_documents(docs: Iterable[dict], cfg) -> dict[str, tuple[bytes, tuple]]:
+    """node -> (signature bytes, rank key) of every document that has a shingle."""
     hasher = MinHasher(cfg.num_perm, cfg.seed, cfg.scheme, cfg.hash)
-    bands, rows = band_params(cfg.threshold, cfg.num_perm, cfg.bands, cfg.rows)
     signed = {}
     for doc in docs:
         sig = signature(doc, hasher, cfg)
         if sig is not None:
             node = node_key(doc)
             signed[node] = (sig.tobytes(), rank_key(node, doc.get("score"), len(doc["text"])))
+    return signed
+
+
+def cluster_signed(signed: dict[str, tuple[bytes, tuple]], cfg) -> dict[str, tuple[str, float]]:
+    """LSH buckets, verified edges and union-find over signed nodes: the removal decisions."""
+    bands, rows = band_params(cfg.threshold, cfg.num_perm, cfg.bands, cfg.rows)
     buckets: dict[bytes, list] = defaultdict(list)
     for node, (sig, _) in signed.items():
         for key in band_keys(np.frombuffer(sig, dtype=np.uint32), bands, rows):
-            buckets[key].append((node, sig))
+            buckets[key].append(node)
+    return cluster_buckets(signed, buckets.values(), cfg)
+
+
+def cluster_buckets(signed: dict[str, tuple[bytes, tuple]], buckets: Iterable[list[str]], cfg) -> dict[str, tuple[str, float]]:
+    """The decisions from LSH buckets given as lists of nodes (a caller holding band keys
+    already, like the what-if, builds them its own way)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -96,7 +112,10 @@ def near_duplicates(docs: list[dict], cfg) -> dict[str, tuple[str, float]]:
             x = parent[x]
         return x
 
-    for members in buckets.values():
+    for nodes in buckets:
+        if len(nodes) < 2:
+            continue
+        members = [(node, signed[node][0]) for node in nodes]
         for a, b in bucket_edges(members, cfg.threshold, cfg.verify, cfg.max_bucket_checks):
             parent.setdefault(a, a)
             parent.setdefault(b, b)

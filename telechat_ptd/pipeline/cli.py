@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Writes OUT/data/<n>.jsonl.gz ({\"data\": text} per line), OUT/rejected/, OUT/errors/ and OUT/stats.json.")
     _add_job_options(p, inputs_optional=True)
     p = sub.add_parser("annotate", help="write every signal and decision per document to parquet", epilog=EPILOG, formatter_class=fmt,
-                       description="Writes OUT/signals/<n>.parquet: id, source, lang, decision, stage, detail, duplicate_of, one column per signal, text.")
+                       description="Writes OUT/signals/<n>.parquet: id, source, lang, decision, stage, detail, duplicate_of, similarity, score, "
+                       "one column per signal, text; and OUT/config.yaml. notebooks/retune_filters.ipynb retunes thresholds from it.")
     _add_job_options(p, inputs_optional=True)
     p = sub.add_parser("dedup", help="exact and near-duplicate removal only (normalization on, filters off)", epilog=EPILOG,
                        formatter_class=fmt, description="Same output layout as 'clean', plus OUT/minhash/ (the signature index).")
@@ -114,7 +115,7 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from telechat_ptd.pipeline import graph
-    from telechat_ptd.pipeline.config import load_config
+    from telechat_ptd.pipeline.config import load_config, to_yaml
     from telechat_ptd.pipeline.inputs import expand_inputs
 
     cfg = load_config(config, overrides)
@@ -122,6 +123,10 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
     options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
     with beam.Pipeline(options=options) as pipeline:
         graph.build(pipeline, mode, files, cfg, output)
+    # The effective config beside the output: a notebook retunes from the thresholds that
+    # actually produced it, and a rerun can reproduce it.
+    with FileSystems.create(FileSystems.join(output, "config.yaml")) as f:
+        f.write(to_yaml(cfg).encode())
     with FileSystems.open(FileSystems.join(output, "stats.json")) as f:
         return json.loads(f.read())
 

@@ -150,6 +150,11 @@ def parse_set(expr: str) -> dict[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         raise ConfigError(f"--set {key}: value is not valid YAML: {exc}") from None
+    return dotted_tree(parts, value)
+
+
+def dotted_tree(parts: list[str], value: Any) -> dict[str, Any]:
+    """['filters', 'zh', 'min_chars'], 300 -> {'filters': {'zh': {'min_chars': 300}}}."""
     tree: dict[str, Any] = {parts[-1]: value}
     for part in reversed(parts[:-1]):
         tree = {part: tree}
@@ -169,9 +174,18 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
         _check_keys(user, data, "", str(path))
         data = _merge(data, user)
-    for expr in overrides:
-        tree = parse_set(expr)
-        _check_keys(tree, data, "", f"--set {expr}")
+    return _apply(data, [(parse_set(expr), f"--set {expr}") for expr in overrides])
+
+
+def with_changes(cfg: Config, changes: dict[str, Any]) -> Config:
+    """``cfg`` with dotted-key changes ({'filters.zh.min_chars': 200}), checked like --set."""
+    trees = [(dotted_tree(key.split("."), value), f"change {key!r}") for key, value in changes.items()]
+    return _apply(cfg.model_dump(mode="json"), trees)
+
+
+def _apply(data: dict, trees: list[tuple[dict, str]]) -> Config:
+    for tree, origin in trees:
+        _check_keys(tree, data, "", origin)
         data = _merge(data, tree)
     try:
         return Config.model_validate(data)
@@ -184,3 +198,24 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 def to_yaml(cfg: Config) -> str:
     return yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+
+
+def changed_keys(cfg: Config, base: Config | None = None) -> dict[str, Any]:
+    """The keys where ``cfg`` differs from ``base`` (the packaged defaults), dotted."""
+    def walk(a: Any, b: Any, path: str):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in a:
+                yield from walk(a[key], b.get(key), f"{path}.{key}" if path else key)
+        elif a != b:
+            yield path, a
+
+    base_data = (base or load_config()).model_dump(mode="json")
+    return dict(walk(cfg.model_dump(mode="json"), base_data, ""))
+
+
+def overrides_yaml(cfg: Config, base: Config | None = None) -> str:
+    """A --config file holding only what differs from ``base``: ``load_config(file)`` == cfg."""
+    tree: dict[str, Any] = {}
+    for key, value in changed_keys(cfg, base).items():
+        tree = _merge(tree, dotted_tree(key.split("."), value))
+    return yaml.safe_dump(tree, allow_unicode=True, sort_keys=False) if tree else ""

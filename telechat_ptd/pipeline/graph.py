@@ -71,6 +71,7 @@ def annotate_schema():
         ("detail", pa.string()),
         ("duplicate_of", pa.string()),
         ("similarity", pa.float64()),
+        ("score", pa.float64()),
     ]
     return pa.schema(fixed + [(s, pa.float64()) for s in SIGNALS] + [("text", pa.string())])
 
@@ -86,6 +87,7 @@ def _annotate_row(record: dict) -> bytes:
         "detail": record.get("detail"),
         "duplicate_of": record.get("duplicate_of"),
         "similarity": record.get("similarity"),
+        "score": record.get("score"),
         **{s: (float(signals[s]) if s in signals else None) for s in SIGNALS},
         "text": record["text"],
     }
