@@ -179,3 +179,30 @@ def flags_present(cps, table):
         if c < 0x10000:
             flags |= table[c]
     return flags
+
+
+@njit(cache=True, nogil=True)
+def utf8_doc_stats(data, offsets, n_docs):
+    """Per document of a UTF-8 string column (Arrow's data and offsets buffers): characters,
+    CJK unified ideographs (U+4E00-U+9FFF: lead byte E4 with a second byte >= B8, or E5-E9)
+    and a 64-bit FNV-1a hash of the bytes, in one pass at memory speed."""
+    chars = np.zeros(n_docs, dtype=np.int64)
+    han = np.zeros(n_docs, dtype=np.int64)
+    hashes = np.zeros(n_docs, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for d in range(n_docs):
+        start, end = offsets[d], offsets[d + 1]
+        c = 0
+        h_count = 0
+        h = np.uint64(0xCBF29CE484222325)
+        for i in range(start, end):
+            b = data[i]
+            h = (h ^ np.uint64(b)) * prime
+            if (b & 0xC0) != 0x80:
+                c += 1
+                if (b == 0xE4 and i + 1 < end and data[i + 1] >= 0xB8) or (0xE5 <= b <= 0xE9):
+                    h_count += 1
+        chars[d] = c
+        han[d] = h_count
+        hashes[d] = h
+    return chars, han, hashes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -214,7 +215,11 @@ def test_notebook_runs_headless(path, annotated, sample_dir, tmp_path, monkeypat
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "all counts match" in text
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3
-    assert os.path.exists(tmp_path / "retuned.yaml")
+    if path.name == "retune_filters.ipynb":
+        assert "all counts match" in text
+        assert os.path.exists(tmp_path / "retuned.yaml")
+    else:  # inspect_ptd.ipynb, on shards that ptd clean makes from PTD_INPUTS
+        assert re.search(r"[\d,]+ documents inspected", text)
+        assert (tmp_path / "report.html").stat().st_size > 50_000

@@ -78,6 +78,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="write the embedded sample corpus (real text plus web noise)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=20231128, help="random seed (the corpus is deterministic for a seed)")
+    p = sub.add_parser("download", help="fetch TeleChat-PTD shards from the Hugging Face hub, verified", formatter_class=fmt,
+                       description="Downloads data/<n>.jsonl.gz of the TeleChat-PTD dataset into OUT/data/ with huggingface_hub: "
+                       "progress bars, resumption of interrupted transfers, each shard checked against the hub's size and "
+                       "sha256 and read through gzip; a corrupt shard is moved to <name>.corrupt. Tokens come from HF_TOKEN "
+                       "or `hf auth login`.")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="download folder (shards land in DIR/data/)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--shards", metavar="LIST", help="shard numbers and ranges, e.g. 0-3,17 (the dataset has 0-188)")
+    which.add_argument("--all", action="store_true", help="every shard the repository lists")
+    p.add_argument("--revision", default="main", help="branch, tag or commit (default main)")
+    p.add_argument("--endpoint", metavar="URL", help="hub endpoint or mirror (default $HF_ENDPOINT, else https://huggingface.co)")
+    p.add_argument("--repo", default="Tele-AI/TeleChat-PTD", metavar="ID", help="dataset repository (default Tele-AI/TeleChat-PTD)")
+    p = sub.add_parser("inspect", help="statistics and an HTML report of TeleChat-PTD shards", formatter_class=fmt,
+                       description="Streams .jsonl / .jsonl.gz / .jsonl.zst shards (files, directories or globs), one process per "
+                       "file: documents, characters, bytes, length and Chinese-share histograms, exact duplicates and schema "
+                       "violations (lines not {\"data\": str}, with file and line) over every document; language mix, top "
+                       "characters and n-grams, PII and near duplicates over a random sample.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="shard files, directories or globs")
+    p.add_argument("--sample", type=int, default=5, metavar="N", help="random documents to show (default 5)")
+    p.add_argument("--analysis-docs", type=int, default=2000, metavar="M",
+                   help="size of the random sample for language, n-grams, PII, near duplicates and --annotate (default 2000)")
+    p.add_argument("--report", metavar="FILE", help="also write a self-contained HTML report (figures embedded)")
+    p.add_argument("--annotate", action="store_true", help="run our normalization and filters (the config below) on the sample "
+                   "and show what they would drop and why")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="K", help="processes (default: all cores)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-file progress lines")
+    _add_config_options(p)
     p = sub.add_parser("config", help="print the effective configuration as YAML")
     _add_config_options(p)
     return parser
@@ -131,6 +159,45 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
         return json.loads(f.read())
 
 
+def _download(args) -> int:
+    from telechat_ptd.hub.download import DownloadError, download, parse_shards
+
+    try:
+        shards = None if args.all else parse_shards(args.shards)
+        report = download(args.output, shards, args.revision, args.endpoint, repo_id=args.repo)
+    except DownloadError as exc:
+        print(f"ptd: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(report.downloaded)} downloaded, {len(report.already_there)} already there, "
+          f"{len(report.failed)} failed, {len(report.refused)} names refused; in {args.output}/data")
+    for path, why in report.failed.items():
+        print(f"ptd: {path}: {why}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _inspect(args) -> int:
+    from pathlib import Path
+
+    from telechat_ptd.inspect.analyze import inspect_files
+    from telechat_ptd.inspect.report import html_report, print_report
+    from telechat_ptd.inspect.scan import ScanOptions
+    from telechat_ptd.pipeline.config import load_config
+
+    cfg = load_config(args.config, args.overrides)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    try:
+        result = inspect_files(args.paths, cfg, ScanOptions(args.analysis_docs, seed=args.seed), max(1, args.workers),
+                               args.sample, args.annotate, log)
+    except FileNotFoundError as exc:
+        print(f"ptd: error: {exc}", file=sys.stderr)
+        return 2
+    print_report(result)
+    if args.report:
+        Path(args.report).write_text(html_report(result), encoding="utf-8")
+        print(f"report: {args.report}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, beam_args = _split_beam_args(argv)
@@ -141,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "config":
             print(to_yaml(load_config(args.config, args.overrides)), end="")
             return 0
+        if args.command == "download":
+            return _download(args)
+        if args.command == "inspect":
+            return _inspect(args)
         if args.command == "sample":
             from telechat_ptd.jobs.sample import write_sample
 

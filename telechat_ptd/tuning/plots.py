@@ -1,24 +1,17 @@
 """Figures for retuning: signal distributions with their thresholds, and rule overlaps.
 
-Labels are bilingual and documents are Chinese, so the figures need a CJK font; matplotlib's
-default DejaVu Sans draws every Han character as an empty box. ``setup_cjk_fonts`` picks an
-installed CJK font, else the Noto Sans CJK SC that the ``mplfonts`` package ships.
+Labels are bilingual, so call ``setup_cjk_fonts`` (re-exported here) before plotting.
 """
 
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
 import pandas as pd
 
+from telechat_ptd.fonts import setup_cjk_fonts  # noqa: F401  (the notebooks import it from here)
 from telechat_ptd.tuning.decide import active_rules, rule_fails
 from telechat_ptd.tuning.tuner import Tuner, WhatIf
 
-CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-    "PingFang SC", "Microsoft YaHei", "SimHei", "Noto Sans CJK JP",
-)
 LABELS = {
     "chars": "字符数", "lines": "行数", "han_ratio": "汉字比例", "latin_ratio": "拉丁字母比例",
     "garbage_ratio": "乱码比例", "symbol_ratio": "符号比例", "digit_ratio": "数字比例", "url_ratio": "网址比例",
@@ -31,30 +24,6 @@ LABELS = {
     "short_line_ratio": "短行比例", "list_ratio": "换行/字", **{f"top_{n}gram_frac": f"最高频 {n}-gram 占比" for n in (2, 3, 4)},
     **{f"dup_{n}gram_frac": f"重复 {n}-gram 覆盖率" for n in range(5, 11)},
 }
-
-
-class FontError(RuntimeError):
-    pass
-
-
-def setup_cjk_fonts() -> str:
-    """Make matplotlib draw Chinese: an installed CJK family first, DejaVu Sans as fallback for
-    the rest. Returns the CJK family used."""
-    from matplotlib import font_manager, rcParams
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    family = next((name for name in CJK_FAMILIES if name in installed), None)
-    if family is None:
-        try:
-            path = resources.files("mplfonts").joinpath("fonts/NotoSansCJKsc-Regular.otf")
-        except ModuleNotFoundError:
-            raise FontError("no CJK font: pip install mplfonts, or apt-get install fonts-noto-cjk") from None
-        font_manager.fontManager.addfont(str(path))
-        family = font_manager.FontProperties(fname=str(path)).get_name()
-    rcParams["font.family"] = "sans-serif"
-    rcParams["font.sans-serif"] = [family, *(f for f in rcParams["font.sans-serif"] if f != family)]
-    rcParams["axes.unicode_minus"] = False  # not every CJK font has U+2212
-    return family
 
 
 def label(signal: str) -> str:

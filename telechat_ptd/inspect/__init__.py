@@ -1,0 +1,1 @@
+"""`ptd inspect`: statistics and reports over TeleChat-PTD shards."""
