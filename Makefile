@@ -12,6 +12,11 @@ $(VENV)/.base: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# Debian's Chromium renders the inspect HTML report headless in a test; pip cannot provide it.
+$(VENV)/.system: $(VENV)/.base
+	command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }
+	touch $@
+
 $(VENV)/.bench: $(VENV)/.base
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
@@ -19,7 +24,7 @@ $(VENV)/.bench: $(VENV)/.base
 run: $(VENV)/.base
 	$(BIN)/ptd clean -o out
 
-test: $(VENV)/.base
+test: $(VENV)/.system
 	$(BIN)/python -m pytest
 
 # Jupyter on notebooks/ (retune_filters.ipynb): installs the notebooks extra first.

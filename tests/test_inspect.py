@@ -6,6 +6,8 @@ import base64
 import gzip
 import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -161,3 +163,28 @@ def test_html_report_holds_the_numbers_and_embedded_figures(shards, tmp_path, ca
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r"(src|href)=['\"]https?://", report.read_text())  # opens offline
     assert main(["inspect", str(tmp_path / "nothing-here")]) == 2
+
+
+def test_report_renders_in_a_headless_browser(shards, tmp_path):
+    """The report opens from disk in Chromium (Debian's, installed by `make test`) and the
+    embedded figures are drawn: their bar colours fill thousands of screen pixels."""
+    import numpy as np
+    from PIL import Image
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium not found: `make test` installs Debian's chromium package"
+    out, _ = shards
+    report = tmp_path / "report.html"
+    assert main(["inspect", str(out / "a.jsonl.gz"), "--report", str(report), "--annotate", "-q"]) == 0
+    shot = tmp_path / "shot.png"
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,3000",
+                    f"--screenshot={shot}", report.as_uri()], check=True, capture_output=True, timeout=120)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert pixels.shape[:2] == (3000, 1200)
+
+    def painted(rgb):
+        return int((np.abs(pixels - rgb).max(axis=-1) < 10).sum())
+
+    assert painted([0x44, 0x72, 0xC4]) > 2000  # document-length bars
+    assert painted([0xC0, 0x50, 0x4D]) > 2000  # Chinese-share bars
+    assert painted([0x9B, 0xBB, 0x59]) > 1000  # top-character bars
