@@ -24,11 +24,10 @@ import pyarrow as pa
 import pyarrow.json as pj
 
 from telechat_ptd.gunzip import error as gzip_error
-from telechat_ptd.gunzip import gunzip_pieces
 from telechat_ptd.kernels import utf8_doc_stats
+from telechat_ptd.shards import PIECE, decompressed_pieces
 
 BLOCK = 8 * 1024 * 1024  # lines parsed together
-PIECE = 256 * 1024  # decompressed bytes per read
 LEN_BINS = 26  # floor(log2(chars + 1)): 0 .. 2^25 characters
 HAN_BINS = 20  # han / chars in twentieths (the last bin holds 1.0)
 _READ = pj.ReadOptions(use_threads=False, block_size=BLOCK * 2)
@@ -107,23 +106,6 @@ class _Reservoir:
             for j in np.flatnonzero(slots < self.k):
                 self.items[slots[j]] = texts[fill + int(j)].as_py()
         self.seen += n
-
-
-def decompressed_pieces(path: str):
-    """The file's decompressed bytes in pieces (.gz, .zst or plain); an error is raised only
-    after every piece before it was handed over."""
-    with open(path, "rb") as f:
-        if path.endswith(".gz"):
-            yield from gunzip_pieces(f, chunk=PIECE)
-        elif path.endswith(".zst"):
-            import zstandard
-
-            reader = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
-            while piece := reader.read1(PIECE):
-                yield piece
-        else:
-            while piece := f.read(PIECE):
-                yield piece
 
 
 def _line_by_line(block: bytes, first_line: int, path: str, scan: ShardScan, opts: ScanOptions) -> pa.StringArray:
@@ -207,7 +189,7 @@ def scan_file(path: str, opts: ScanOptions = ScanOptions()) -> ShardScan:
     pieces: list[bytes] = []
     size = 0
     try:
-        for piece in decompressed_pieces(path):
+        for piece in decompressed_pieces(path, PIECE):
             scan.raw_bytes += len(piece)
             pieces.append(piece)
             size += len(piece)

@@ -1,0 +1,1 @@
+"""From TeleChat-PTD shards to training data: tokenizer, packing, curriculum mixing."""
