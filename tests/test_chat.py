@@ -43,6 +43,9 @@ def test_left_padding_and_masks_are_exact_in_a_batch(tok_dir, tmp_path):
     result = pack_chat(DIALOGUES, tok_dir, tmp_path / "c", max_seq_len=96)
     assert result.too_long == 1 and result.dialogues == 4 and result.samples >= 2
     assert 0 < result.padding_fraction < 1
+    pack_chat(DIALOGUES, tok_dir, tmp_path / "w", max_seq_len=96, workers=2)
+    for name in ("tokens.npy", "loss_mask.npy", "segments.npy"):
+        assert (tmp_path / "w" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
     ds = ChatDataset(tmp_path / "c")
     batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=len(ds))))
     assert batch["input_ids"].shape == (len(ds), 96)

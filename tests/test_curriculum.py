@@ -48,3 +48,17 @@ def test_state_dict_resumes_the_identical_stream_through_json():
     assert resumed.current_weights() == s.current_weights()
     with pytest.raises(ValueError, match="other datasets"):
         CurriculumSampler({"x": 1}, {"x": 1}).load_state_dict(saved)
+
+
+def test_as_a_pytorch_iterable_dataset():
+    import torch
+
+    from telechat_ptd.training.curriculum import curriculum_dataset
+
+    data = {"a": [{"x": torch.tensor([i])} for i in range(4)], "b": [{"x": torch.tensor([100 + i])} for i in range(4)]}
+    sampler = CurriculumSampler({"a": 4, "b": 4}, {"a": 0.0, "b": 1.0}, floor=0.0, seed=1)
+    loader = torch.utils.data.DataLoader(curriculum_dataset(sampler, data), batch_size=4)
+    batch = next(iter(loader))
+    assert batch["dataset"] == ["b"] * 4 and sorted(batch["x"].flatten().tolist()) == [100, 101, 102, 103]
+    sampler.update({"a": 5.0, "b": 0.0})  # weights change between batches
+    assert sampler.current_weights()["a"] == 0.0  # a had no weight to scale: the floor (0 here) decides

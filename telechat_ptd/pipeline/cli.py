@@ -24,6 +24,18 @@ Config keys are listed by 'ptd config'; override any of them with --set KEY=VALU
 (the value is YAML: 300, 0.25, null, true, [zh, en])."""
 
 
+def _training_command(name: str):
+    def run(args) -> int:
+        from telechat_ptd.training import commands
+
+        return commands.HANDLERS[name](args)
+
+    return run
+
+
+TRAINING_COMMANDS = {name: _training_command(name) for name in ("train-tokenizer", "pack", "fit-prior", "train-lm")}
+
+
 def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
     if "--" in argv:
         i = argv.index("--")
@@ -106,32 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-file progress lines")
     _add_config_options(p)
-    p = sub.add_parser("train-tokenizer", help="train TeleChat's byte-level BPE tokenizer on shards", formatter_class=fmt,
-                       description="Byte-level BPE (Hugging Face tokenizers), digits split, special tokens <_unk> <_start> <_end> "
-                       "<_pad> <_user> <_bot> <_system> plus reserved ones; streams the shards once. Saves a tokenizer that "
-                       "transformers.AutoTokenizer.from_pretrained(OUT) loads offline, and prints characters per token on "
-                       "held-out documents (every 50th, never trained on) per language.")
-    p.add_argument("shards", nargs="+", metavar="SHARDS", help="TeleChat-PTD shard files, directories or globs")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="tokenizer folder")
-    p.add_argument("--vocab-size", type=int, default=160_256, help="vocabulary size (default 160256, TeleChat-7B's)")
-    p.add_argument("--max-docs", type=int, metavar="N", help="stop after N documents")
-    p.add_argument("--sample", type=float, default=1.0, metavar="F", help="keep each document with probability F (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed")
-    p = sub.add_parser("pack", help="tokenize weighted datasets into fixed-length pretraining samples", formatter_class=fmt,
-                       description="Reads TeleChat's data.json (dataset path -> weight; w < 1 keeps a document with probability w, "
-                       "w > 1 repeats it floor(w) times plus once with probability frac(w)), tokenizes each document + <_end>, "
-                       "shuffles documents with the seed, concatenates and cuts into --max-seq-len samples. Writes OUT/tokens.npy, "
-                       "OUT/datasets.npy (the dataset of every token) and OUT/meta.json; telechat_ptd.training.pack.PackedDataset "
-                       "reads them as a PyTorch dataset.")
-    p.add_argument("--data-json", required=True, metavar="FILE", help="dataset path (shards, folder or glob) -> weight")
-    p.add_argument("--tokenizer", required=True, metavar="DIR", help="a tokenizer folder (ptd train-tokenizer) or hub id")
-    p.add_argument("--max-seq-len", type=int, default=4096, help="tokens per sample (default 4096)")
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("--num-samples", type=int, metavar="N", help="stop after N samples")
-    p.add_argument("--seed", type=int, default=0, help="seed of the weights' draws and the document order")
-    p.add_argument("--mode", choices=["pretrain", "chat"], default="pretrain",
-                   help="chat: records {input, output} or {turns: [[user, bot], ...]} packed greedily into left-padded samples "
-                   "with a loss mask over the answers (OUT/tokens.npy, loss_mask.npy, segments.npy; ChatDataset reads them)")
+    from telechat_ptd.training.commands import add_parsers
+
+    add_parsers(sub, fmt)
     p = sub.add_parser("config", help="print the effective configuration as YAML")
     _add_config_options(p)
     return parser
@@ -224,58 +213,6 @@ def _inspect(args) -> int:
     return 0
 
 
-def _train_tokenizer(args) -> int:
-    from telechat_ptd.shards import iter_texts
-    from telechat_ptd.training.tokenizer import held_out_report, split_held_out, train
-
-    try:
-        texts = iter_texts(args.shards, args.sample, args.max_docs, args.seed)
-        training, held = split_held_out(texts)
-        result = train(training, args.output, args.vocab_size)
-    except FileNotFoundError as exc:
-        print(f"ptd: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"trained on {result.documents:,} documents ({result.characters / 1e6:,.1f} M characters) in {result.seconds:.1f} s; "
-          f"vocabulary {result.vocab_size:,}; saved to {result.path}")
-    for lang, (n, cpt) in held_out_report(result.path, held).items():
-        print(f"  held-out {lang}: {n:,} documents, {cpt:.2f} characters per token")
-    return 0
-
-
-def _pack(args) -> int:
-    from telechat_ptd.training.pack import load_data_json, pack
-
-    if args.mode == "chat":
-        return _pack_chat(args)
-    try:
-        result = pack(load_data_json(args.data_json), args.tokenizer, args.output, args.max_seq_len, args.seed, args.num_samples)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"ptd: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"{result.samples:,} samples x {args.max_seq_len} tokens in {result.seconds:.1f} s "
-          f"({result.tokens / max(result.seconds, 1e-9):,.0f} tokens/s); {result.dropped_tail:,} tokens after the last full sample dropped")
-    total = max(1, result.tokens)
-    for name, s in result.per_dataset.items():
-        print(f"  {name}: weight {s['weight']:g}, {s['used']:,} of {s['documents']:,} documents used, "
-              f"{s['tokens_in_samples'] / total:.1%} of the tokens")
-    return 0
-
-
-def _pack_chat(args) -> int:
-    from telechat_ptd.training.chat import pack_chat, weighted_records
-    from telechat_ptd.training.pack import load_data_json
-
-    try:
-        records = weighted_records(load_data_json(args.data_json), args.seed)
-        result = pack_chat(records, args.tokenizer, args.output, args.max_seq_len)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"ptd: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"{result.dialogues:,} dialogues in {result.samples:,} samples of {args.max_seq_len} tokens; padding "
-          f"{result.padding_fraction:.1%}; {result.too_long:,} dialogues longer than a sample left out")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ours, beam_args = _split_beam_args(argv)
@@ -290,10 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             return _download(args)
         if args.command == "inspect":
             return _inspect(args)
-        if args.command == "train-tokenizer":
-            return _train_tokenizer(args)
-        if args.command == "pack":
-            return _pack(args)
+        if args.command in TRAINING_COMMANDS:
+            return TRAINING_COMMANDS[args.command](args)
         if args.command == "sample":
             from telechat_ptd.jobs.sample import write_sample
 

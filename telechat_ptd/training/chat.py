@@ -90,12 +90,23 @@ def greedy_bins(lengths: list[int], capacity: int) -> list[list[int]]:
     return bins
 
 
-def pack_chat(records: list[dict], tokenizer_dir: str | Path, out_dir: str | Path, max_seq_len: int = 4096) -> ChatPackResult:
-    from transformers import AutoTokenizer
+def _encode_chunk(records: list[dict]) -> list[tuple[list[int], list[int]]]:
+    from telechat_ptd.training import pack as pack_module
 
-    tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    return [encode_dialogue(r, pack_module._TOKENIZER) for r in records]
+
+
+def pack_chat(records: list[dict], tokenizer_dir: str | Path, out_dir: str | Path, max_seq_len: int = 4096,
+              workers: int = 1, batch: int = 256) -> ChatPackResult:
+    """Encode (``workers`` processes), pack greedily in record order, write the arrays."""
+    from telechat_ptd.training import pack as pack_module
+
+    pack_module._load_tokenizer(str(tokenizer_dir))
+    tok = pack_module._TOKENIZER
     pad = tok.convert_tokens_to_ids("<_pad>")
-    encoded = [encode_dialogue(r, tok) for r in records]
+    chunks = [records[i : i + batch] for i in range(0, len(records), batch)]
+    with pack_module.worker_pool(workers, str(tokenizer_dir)) as pool:
+        encoded = [e for part in (pool.map(_encode_chunk, chunks) if pool is not None else map(_encode_chunk, chunks)) for e in part]
     fitting = [e for e in encoded if len(e[0]) <= max_seq_len]
     bins = greedy_bins([len(ids) for ids, _ in fitting], max_seq_len)
     out = Path(out_dir)

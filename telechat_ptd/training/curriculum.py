@@ -88,3 +88,17 @@ class CurriculumSampler:
         self.epoch, self.position = dict(state["epoch"]), dict(state["position"])
         self.drawn, self.history = state["drawn"], copy.deepcopy(state["history"])
 
+
+
+def curriculum_dataset(sampler: CurriculumSampler, datasets: dict):
+    """A PyTorch ``IterableDataset`` over map-style ``datasets`` (name -> dataset) in the
+    sampler's order; each item gains its dataset's name. Call ``sampler.update`` between
+    batches to re-weight (use ``num_workers=0``: the sampler lives in this process)."""
+    from torch.utils.data import IterableDataset
+
+    class _Curriculum(IterableDataset):
+        def __iter__(self):
+            for name, index in sampler:
+                yield {**datasets[name][index], "dataset": name}
+
+    return _Curriculum()

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,36 +58,67 @@ def repeats(weight: float, n: int, rng: np.random.Generator) -> np.ndarray:
     return whole + (rng.random(n) < weight - whole).astype(np.int64)
 
 
-def pack(datasets: dict[str, float], tokenizer_dir: str | Path, out_dir: str | Path, max_seq_len: int = 4096,
-         seed: int = 0, num_samples: int | None = None, batch: int = 256) -> PackResult:
-    """Tokenize every dataset, apply weights, shuffle documents with ``seed``, concatenate and
-    cut. ``num_samples`` stops after that many samples."""
+_TOKENIZER = None
+
+
+def _load_tokenizer(tokenizer_dir: str) -> None:
+    """Per process: one tokenizer, encoding on one core (workers are the parallelism)."""
+    import os
+
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
     from transformers import AutoTokenizer
 
+    global _TOKENIZER
+    _TOKENIZER = AutoTokenizer.from_pretrained(tokenizer_dir)
+
+
+def _encode(texts: list[str]) -> list[np.ndarray]:
+    end = _TOKENIZER.convert_tokens_to_ids("<_end>")
+    return [np.array(ids + [end], dtype=TOKEN_DTYPE) for ids in _TOKENIZER(texts, add_special_tokens=False)["input_ids"]]
+
+
+@contextmanager
+def worker_pool(workers: int, tokenizer_dir: str):
+    """Processes with a tokenizer each (None for one worker: encode in this process)."""
+    if workers <= 1:
+        yield None
+        return
+    context = get_context("fork" if sys.platform.startswith("linux") else "spawn")  # fork: no re-import per worker
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_tokenizer, initargs=(tokenizer_dir,)) as pool:
+        yield pool
+
+
+def pack(datasets: dict[str, float], tokenizer_dir: str | Path, out_dir: str | Path, max_seq_len: int = 4096,
+         seed: int = 0, num_samples: int | None = None, batch: int = 256, workers: int = 1) -> PackResult:
+    """Tokenize every dataset (``workers`` processes), apply weights, shuffle documents with
+    ``seed``, concatenate and cut. ``num_samples`` stops after that many samples."""
     from telechat_ptd.shards import iter_texts
 
     started = time.perf_counter()
-    tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    _load_tokenizer(str(tokenizer_dir))
+    tok = _TOKENIZER
     end_id = tok.convert_tokens_to_ids("<_end>")
     rng = np.random.default_rng(seed)
     docs: list[np.ndarray] = []
     owner: list[int] = []
     per_dataset: dict[str, dict] = {}
-    for index, (name, weight) in enumerate(datasets.items()):
-        stats = per_dataset[name] = {"weight": weight, "documents": 0, "used": 0, "tokens": 0}
-        texts = list(iter_texts([name]))
-        stats["documents"] = len(texts)
-        times = repeats(weight, len(texts), rng)
-        for start in range(0, len(texts), batch):
-            chunk = [t for t, k in zip(texts[start : start + batch], times[start : start + batch]) if k]
-            counts = [k for k in times[start : start + batch] if k]
-            for ids, k in zip(tok(chunk, add_special_tokens=False)["input_ids"], counts):
-                arr = np.array(ids + [end_id], dtype=TOKEN_DTYPE)
-                for _ in range(k):
-                    docs.append(arr)
-                    owner.append(index)
-                stats["used"] += int(k)
-                stats["tokens"] += int(k) * arr.size
+    with worker_pool(workers, str(tokenizer_dir)) as pool:
+        for index, (name, weight) in enumerate(datasets.items()):
+            stats = per_dataset[name] = {"weight": weight, "documents": 0, "used": 0, "tokens": 0}
+            texts = list(iter_texts([name]))
+            stats["documents"] = len(texts)
+            times = repeats(weight, len(texts), rng)
+            kept = [(t, int(k)) for t, k in zip(texts, times) if k]
+            chunks = [[t for t, _ in kept[i : i + batch]] for i in range(0, len(kept), batch)]
+            encoded = pool.map(_encode, chunks) if pool is not None else map(_encode, chunks)
+            counts = iter(k for _, k in kept)
+            for arrays in encoded:
+                for arr in arrays:
+                    k = next(counts)
+                    docs += [arr] * k
+                    owner += [index] * k
+                    stats["used"] += k
+                    stats["tokens"] += k * arr.size
     order = rng.permutation(len(docs))
     total = sum(docs[i].size for i in order)
     total = int(total)
@@ -108,7 +143,7 @@ def pack(datasets: dict[str, float], tokenizer_dir: str | Path, out_dir: str | P
     for name, n in zip(names, in_samples):
         per_dataset[name]["tokens_in_samples"] = int(n)
     meta = {"mode": "pretrain", "max_seq_len": max_seq_len, "samples": samples, "seed": seed, "tokenizer": str(tokenizer_dir),
-            "vocab_size": len(tok), "datasets": names, "per_dataset": per_dataset}
+            "vocab_size": len(tok), "end_id": int(end_id), "datasets": names, "per_dataset": per_dataset}
     (out / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
     return PackResult(out, samples, samples * max_seq_len, total - samples * max_seq_len, per_dataset, time.perf_counter() - started)
 
