@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
+import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -14,7 +16,25 @@ import numpy as np
 from telechat_ptd.gunzip import gunzip_pieces
 
 PIECE = 256 * 1024  # decompressed bytes per read
+SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
 log = logging.getLogger(__name__)
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Files, directories (their shard files, recursively) and globs, sorted; a path that
+    matches nothing is an error naming it."""
+    files: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names if name.endswith(SHARD_SUFFIXES))
+        elif os.path.isfile(path):
+            found = [path]
+        else:
+            found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+        if not found:
+            raise FileNotFoundError(f"no shard files at {path} (expected .jsonl, .jsonl.gz or .jsonl.zst)")
+        files += found
+    return list(dict.fromkeys(files))
 
 
 def decompressed_pieces(path: str, piece: int = PIECE) -> Iterator[bytes]:
@@ -48,8 +68,6 @@ def iter_texts(paths: list[str], sample: float = 1.0, max_docs: int | None = Non
     """Documents of shard files (directories and globs expanded), each kept with probability
     ``sample``, at most ``max_docs``; lines that are not {"data": str} are skipped and counted
     in a warning."""
-    from telechat_ptd.inspect.analyze import expand
-
     rng = np.random.default_rng(seed)
     given = skipped = 0
     for path in expand(paths):

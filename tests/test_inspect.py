@@ -16,7 +16,6 @@ import zstandard
 
 from telechat_ptd.inspect import scan as scan_module
 from telechat_ptd.inspect.analyze import inspect_files
-from telechat_ptd.inspect.report import html_report
 from telechat_ptd.inspect.scan import ScanOptions, scan_file
 from telechat_ptd.jobs.sample import peoples_daily_articles
 from telechat_ptd.pii import find_pii, id_checksum_ok

@@ -73,7 +73,7 @@ def test_pack_is_deterministic_for_a_seed(setup, tmp_path):
     spec = load_data_json(root / "data.json")
     a = pack(spec, tok, tmp_path / "a", max_seq_len=128, seed=7)
     b = pack(spec, tok, tmp_path / "b", max_seq_len=128, seed=7)
-    c = pack(spec, tok, tmp_path / "c", max_seq_len=128, seed=8)
+    pack(spec, tok, tmp_path / "c", max_seq_len=128, seed=8)
     pack(spec, tok, tmp_path / "w", max_seq_len=128, seed=7, workers=2)
     assert (tmp_path / "w" / "tokens.npy").read_bytes() == (tmp_path / "a" / "tokens.npy").read_bytes()  # workers change nothing
     assert (tmp_path / "a" / "tokens.npy").read_bytes() == (tmp_path / "b" / "tokens.npy").read_bytes()

@@ -7,7 +7,6 @@ and are labelled as estimates.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import Counter
@@ -19,9 +18,7 @@ import numpy as np
 
 from telechat_ptd.inspect.scan import ScanOptions, ShardScan, scan_file
 from telechat_ptd.pipeline.config import Config
-
-SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
-
+from telechat_ptd.shards import expand
 
 @dataclass
 class Inspection:
@@ -41,25 +38,6 @@ class Inspection:
     p90_chars: float = 0.0
     seconds: float = 0.0
     workers: int = 1
-
-
-def expand(paths: list[str]) -> list[str]:
-    """Files, directories (their shard files, recursively) and globs, sorted; a path that
-    matches nothing is an error naming it."""
-    import glob
-
-    files: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            found = sorted(os.path.join(root, name) for root, _, names in os.walk(path) for name in names if name.endswith(SHARD_SUFFIXES))
-        elif os.path.isfile(path):
-            found = [path]
-        else:
-            found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
-        if not found:
-            raise FileNotFoundError(f"no shard files at {path} (expected .jsonl, .jsonl.gz or .jsonl.zst)")
-        files += found
-    return list(dict.fromkeys(files))
 
 
 def scan_all(files: list[str], opts: ScanOptions, workers: int, log=None) -> ShardScan:

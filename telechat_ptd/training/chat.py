@@ -58,8 +58,7 @@ def encode_dialogue(record: dict, tok) -> tuple[list[int], list[int]]:
 def weighted_records(datasets: dict[str, float], seed: int = 0) -> list[dict]:
     """Chat records of every dataset (jsonl files, folders, globs), each used as often as its
     weight says (see ``pack.repeats``), in a seeded shuffled order."""
-    from telechat_ptd.inspect.analyze import expand
-    from telechat_ptd.shards import iter_lines
+    from telechat_ptd.shards import expand, iter_lines
 
     rng = np.random.default_rng(seed)
     records: list[dict] = []
