@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from telechat_ptd.training.pack import TOKEN_DTYPE, repeats
+from telechat_ptd.training.pack import TOKEN_DTYPE, load_tokenizer, process_tokenizer, repeats, worker_pool
 
 
 @dataclass
@@ -90,21 +90,16 @@ def greedy_bins(lengths: list[int], capacity: int) -> list[list[int]]:
 
 
 def _encode_chunk(records: list[dict]) -> list[tuple[list[int], list[int]]]:
-    from telechat_ptd.training import pack as pack_module
-
-    return [encode_dialogue(r, pack_module._TOKENIZER) for r in records]
+    return [encode_dialogue(r, process_tokenizer()) for r in records]
 
 
 def pack_chat(records: list[dict], tokenizer_dir: str | Path, out_dir: str | Path, max_seq_len: int = 4096,
               workers: int = 1, batch: int = 256) -> ChatPackResult:
     """Encode (``workers`` processes), pack greedily in record order, write the arrays."""
-    from telechat_ptd.training import pack as pack_module
-
-    pack_module._load_tokenizer(str(tokenizer_dir))
-    tok = pack_module._TOKENIZER
+    tok = load_tokenizer(str(tokenizer_dir))
     pad = tok.convert_tokens_to_ids("<_pad>")
     chunks = [records[i : i + batch] for i in range(0, len(records), batch)]
-    with pack_module.worker_pool(workers, str(tokenizer_dir)) as pool:
+    with worker_pool(workers, str(tokenizer_dir)) as pool:
         encoded = [e for part in (pool.map(_encode_chunk, chunks) if pool is not None else map(_encode_chunk, chunks)) for e in part]
     fitting = [e for e in encoded if len(e[0]) <= max_seq_len]
     bins = greedy_bins([len(ids) for ids, _ in fitting], max_seq_len)

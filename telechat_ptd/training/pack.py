@@ -61,7 +61,7 @@ def repeats(weight: float, n: int, rng: np.random.Generator) -> np.ndarray:
 _TOKENIZER = None
 
 
-def _load_tokenizer(tokenizer_dir: str) -> None:
+def load_tokenizer(tokenizer_dir: str):
     """Per process: one tokenizer, encoding on one core (workers are the parallelism)."""
     import os
 
@@ -70,6 +70,12 @@ def _load_tokenizer(tokenizer_dir: str) -> None:
 
     global _TOKENIZER
     _TOKENIZER = AutoTokenizer.from_pretrained(tokenizer_dir)
+    return _TOKENIZER
+
+
+def process_tokenizer():
+    """The tokenizer ``load_tokenizer`` loaded in this process (a worker's own)."""
+    return _TOKENIZER
 
 
 def _encode(texts: list[str]) -> list[np.ndarray]:
@@ -84,7 +90,7 @@ def worker_pool(workers: int, tokenizer_dir: str):
         yield None
         return
     context = get_context("fork" if sys.platform.startswith("linux") else "spawn")  # fork: no re-import per worker
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_tokenizer, initargs=(tokenizer_dir,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=load_tokenizer, initargs=(tokenizer_dir,)) as pool:
         yield pool
 
 
@@ -95,8 +101,7 @@ def pack(datasets: dict[str, float], tokenizer_dir: str | Path, out_dir: str | P
     from telechat_ptd.shards import iter_texts
 
     started = time.perf_counter()
-    _load_tokenizer(str(tokenizer_dir))
-    tok = _TOKENIZER
+    tok = load_tokenizer(str(tokenizer_dir))
     end_id = tok.convert_tokens_to_ids("<_end>")
     rng = np.random.default_rng(seed)
     docs: list[np.ndarray] = []
