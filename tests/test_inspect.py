@@ -17,7 +17,7 @@ import zstandard
 from telechat_ptd.inspect import scan as scan_module
 from telechat_ptd.inspect.analyze import inspect_files
 from telechat_ptd.inspect.scan import ScanOptions, scan_file
-from telechat_ptd.jobs.sample import peoples_daily_articles
+from telechat_ptd.corpora import peoples_daily_articles
 from telechat_ptd.pii import find_pii, id_checksum_ok
 from telechat_ptd.pipeline.cli import main
 from telechat_ptd.pipeline.config import load_config

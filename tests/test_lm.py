@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from telechat_ptd.jobs.sample import peoples_daily_articles
+from telechat_ptd.corpora import peoples_daily_articles
 from telechat_ptd.pipeline.cli import main
 from telechat_ptd.training.lm import LMConfig, fit_prior, train
 from telechat_ptd.training.pack import pack

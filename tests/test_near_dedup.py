@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from telechat_ptd.jobs.sample import peoples_daily_articles
+from telechat_ptd.corpora import peoples_daily_articles
 from telechat_ptd.pipeline.cli import run_job
 
 from .conftest import read_dir

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from telechat_ptd.jobs.sample import english_docs, peoples_daily_articles
+from telechat_ptd.corpora import english_docs, peoples_daily_articles
 from telechat_ptd.pipeline.cli import main
 from telechat_ptd.training.pack import PackedDataset, load_data_json, pack, repeats
 

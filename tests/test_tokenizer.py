@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telechat_ptd.jobs.sample import english_docs, peoples_daily_articles
+from telechat_ptd.corpora import english_docs, peoples_daily_articles
 from telechat_ptd.pipeline.cli import main
 from telechat_ptd.training.tokenizer import SPECIAL_TOKENS, special_tokens
 

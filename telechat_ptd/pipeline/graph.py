@@ -15,9 +15,12 @@ from telechat_ptd.pipeline import minhash_index
 from telechat_ptd.pipeline.config import Config
 from telechat_ptd.pipeline.near_dedup import NearDedup, RepointExactDuplicates
 from telechat_ptd.pipeline.read import ReadDocuments
+from telechat_ptd.pipeline.score import DecideScores, score_docs
 from telechat_ptd.pipeline.stages import ExactDedup, ProcessDocs
 from telechat_ptd.pipeline.stats import WriteStats
 from telechat_ptd.pipeline.write import ShardFormat, WriteShards, join_path, json_line
+from telechat_ptd.scorers.registry import check_models
+from telechat_ptd.scorers.thresholds import SIGNALS as SCORER_SIGNALS
 
 MODES = ("clean", "annotate", "dedup")
 
@@ -73,7 +76,11 @@ def annotate_schema():
         ("similarity", pa.float64()),
         ("score", pa.float64()),
     ]
-    return pa.schema(fixed + [(s, pa.float64()) for s in SIGNALS] + [("text", pa.string())])
+    scores = [(s, pa.string() if s == "kenlm_bucket" else pa.float64()) for s in _SCORE_COLUMNS]
+    return pa.schema(fixed + [(s, pa.float64()) for s in SIGNALS] + scores + [("text", pa.string())])
+
+
+_SCORE_COLUMNS = [s for names in SCORER_SIGNALS.values() for s in names]
 
 
 def _annotate_row(record: dict) -> bytes:
@@ -89,6 +96,7 @@ def _annotate_row(record: dict) -> bytes:
         "similarity": record.get("similarity"),
         "score": record.get("score"),
         **{s: (float(signals[s]) if s in signals else None) for s in SIGNALS},
+        **{s: (record.get("scores") or {}).get(s) for s in _SCORE_COLUMNS},
         "text": record["text"],
     }
     return json_line(row)
@@ -128,6 +136,9 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
     """Add the whole job for ``mode`` to ``pipeline``, writing under ``out``."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
+    scoring = mode != "dedup" and bool(cfg.scorers.enabled())
+    if scoring:
+        check_models(cfg.scorers)
     fmts = formats(cfg)
     target = cfg.output.target_shard_mb * 1024 * 1024
     read = pipeline | "Read" >> ReadDocuments(files, cfg.read)
@@ -168,6 +179,24 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
             counts.append(near["index"] | "WriteIndex" >> WriteShards(join_path(out, "minhash"), fmts["minhash"], target_bytes=target))
     if exact_rejected is not None:
         rejected.append(exact_rejected)
+
+    if scoring and mode == "annotate":
+        # Every row gets every signal (so a notebook can replay any threshold); documents
+        # still kept are then decided by the scorers' thresholds.
+        earlier = rejected | "EarlierRejected" >> beam.Flatten()
+        scored_rejected = score_docs(earlier, cfg.scorers, decide=False, prefix="ScoreRejected")
+        scored = score_docs(docs, cfg.scorers, decide=False)
+        decided = scored.kept | "DecideScores" >> DecideScores(cfg.scorers)
+        docs = decided.kept
+        rejected = [scored_rejected.kept, decided.rejected]
+        errors += scored.errors + scored_rejected.errors
+        counts += scored.counts + scored_rejected.counts
+    elif scoring:
+        scored = score_docs(docs, cfg.scorers)
+        docs = scored.kept
+        rejected += scored.rejected
+        errors += scored.errors
+        counts += scored.counts
 
     rejected_all = rejected | "AllRejected" >> beam.Flatten()
     if mode == "annotate":

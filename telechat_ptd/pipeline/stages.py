@@ -74,9 +74,10 @@ class ProcessDocs(beam.DoFn):
             yield TaggedOutput("error", process_error(doc, "process", exc))
             return
         self.counts[("normalize", "boilerplate_lines_removed")] += out.boilerplate_lines
-        record = {**doc, "text": out.text}
+        # The language travels with the document: the scorers only score the languages their
+        # models were trained on.
+        record = {**doc, "text": out.text, "lang": out.lang}
         if self.annotate:
-            record["lang"] = out.lang
             record["signals"] = out.signals
         if out.kept:
             self.metrics.inc("kept_after_filters")

@@ -24,6 +24,9 @@ def print_summary(stats: dict, mode: str, output: str, seconds: float, console: 
     for stage, n in sorted(stats.get("errors_by_stage", {}).items()):
         table.add_row(f"  {stage}", f"{n:,}", f"{n / n_in:.1%}")
     console.print(table)
+    scorer_ms = stats.get("scorer_ms") or {}
+    if scorer_ms:
+        console.print("scorer time in workers: " + ", ".join(f"{name} {ms / 1000:.1f} s" for name, ms in sorted(scorer_ms.items())))
     balance = "[green]balanced[/]" if stats["balanced"] else "[red]NOT balanced[/]"
     console.print(
         f"{seconds:.1f} s, {stats['input'] / seconds:,.0f} docs/s, {mb / seconds:.2f} MB/s of text "

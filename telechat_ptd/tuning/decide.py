@@ -20,6 +20,8 @@ from telechat_ptd.filters import language
 from telechat_ptd.filters.engine import FAMILIES
 from telechat_ptd.filters.rule import Rule
 from telechat_ptd.pipeline.config import Config, changed_keys
+from telechat_ptd.scorers.thresholds import SIGNALS as SCORER_SIGNALS
+from telechat_ptd.scorers.thresholds import first_failure
 
 KEEP = "keep"
 # Stages decided before any signal exists: thresholds cannot change them.
@@ -29,6 +31,8 @@ SECTIONS = ("zh", "en")
 # needs a new annotate run, not a what-if.
 _SIGNAL_KEYS = ("read.", "normalize.", "filters.lang.zh_", "filters.lang.ja_", "filters.lang.ko_", "filters.lang.en_")
 _SIGNAL_PARAMS = ("ngram_scale", "short_line_chars")
+# Scorer keys that change the signals (the thresholds do not).
+_SCORER_SIGNAL_PARAMS = ("model", "langs", "max_tokens", "batch_size", "device")
 _SIGNATURE_KEYS = ("unit", "ngram_chars", "ngram_words", "char_min_han_share", "num_perm", "seed", "scheme", "hash")
 
 
@@ -40,8 +44,16 @@ def check_replayable(cfg: Config, base: Config) -> None:
     """Fail, naming the key, when ``cfg`` differs from the annotate run's ``base`` in a way the
     stored signals cannot answer."""
     for key in changed_keys(cfg, base):
-        if key.startswith(_SIGNAL_KEYS) or key.rsplit(".", 1)[-1] in _SIGNAL_PARAMS:
+        last = key.rsplit(".", 1)[-1]
+        scorer_signal = key.startswith("scorers.") and last in _SCORER_SIGNAL_PARAMS
+        if key.startswith(_SIGNAL_KEYS) or last in _SIGNAL_PARAMS or scorer_signal:
             raise TuningError(f"{key} changes the signals themselves; rerun 'ptd annotate --set {key}=...' to tune it")
+    for name in cfg.scorers.enabled():
+        if not getattr(base.scorers, name).enabled:
+            raise TuningError(
+                f"scorer {name} was off in the annotate run, so its signals were not computed; "
+                f"rerun 'ptd annotate --set scorers.{name}.enabled=true --set scorers.{name}.model=...'"
+            )
     for family in FAMILIES:
         if getattr(cfg.filters.rules, family.NAME) and not (base.filters.enabled and getattr(base.filters.rules, family.NAME)):
             raise TuningError(
@@ -182,8 +194,23 @@ def decide(rows: pd.DataFrame, cfg: Config, signatures: SignatureCache, exact_ke
             decision[pos], stage[pos], duplicate_of[pos] = "near_duplicate", "dedup", rep
             alive[pos] = False
 
+    names = cfg.scorers.enabled()
+    if names:
+        columns = [c for n in names for c in SCORER_SIGNALS[n]]
+        for pos in np.flatnonzero(alive):
+            scores = {c: _value(rows[c].iat[pos]) for c in columns}
+            failed = first_failure(names, cfg.scorers, scores)
+            if failed:
+                decision[pos], stage[pos] = failed[0], "score"
+                alive[pos] = False
+
     decision[alive] = KEEP
     return pd.DataFrame({"decision": decision, "stage": stage, "duplicate_of": duplicate_of}, index=rows.index)
+
+
+def _value(x):
+    """A parquet cell as the pipeline held it: NaN / missing is no signal."""
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else x
 
 
 def text_keys(rows: pd.DataFrame) -> np.ndarray:

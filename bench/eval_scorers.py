@@ -1,0 +1,139 @@
+"""Quality scorers: ROC-AUC on held-out real documents, scoring speed, share of job time.
+
+Real documents are Chinese web and news text from ../shared/data that no model was trained on
+(`make run` trains on People's Daily only): the CLUE sample, THUCNews-style tech news and the
+news sample. Each is set against degraded versions of other real documents (word-shuffled,
+keyword-stuffed, boilerplate-only, garbled) and the labeled clean / dirty web pages of
+ChineseWebText. Speed is docs/s on one core (torch and fastText limited to one thread).
+The share of job time comes from `ptd clean` on the embedded sample: every scorer on, then each
+one alone, against a run with none.
+
+    python bench/eval_scorers.py [--models models] [--docs 600] [--skip-job]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import REPO, source_fingerprint
+
+SHARED = REPO / ".." / "shared" / "data"
+PROG = "eval_scorers"
+
+
+def real_documents(n: int, seed: int) -> list[str]:
+    from telechat_ptd.scorers.reference import normalized
+
+    texts: list[str] = []
+    for name in ("zh/clue_corpus_small_sample.txt", "zh/news_zh_sample.txt"):
+        texts += [line for line in (SHARED / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += [line.split(";;", 1)[-1] for line in (SHARED / "zh/cnews_train.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [t for t in normalized(dict.fromkeys(texts)) if len(t) >= 200]
+    random.Random(seed).shuffle(texts)
+    return texts[:n]
+
+
+def labeled() -> tuple[list[str], list[str]]:
+    from telechat_ptd.scorers.reference import normalized, read_texts
+
+    clean = list(normalized(read_texts([str(SHARED / "labeled/zh_quality_clean.jsonl")])))
+    dirty = list(normalized(read_texts([str(SHARED / "labeled/zh_quality_dirty.jsonl")])))
+    return clean, dirty
+
+
+def load_scorers(models: Path) -> dict:
+    from telechat_ptd.scorers.registry import scorer_class
+    from telechat_ptd.scorers.transformer import Scorer
+
+    return {
+        "kenlm": (scorer_class("kenlm").load(str(models / "kenlm")), "kenlm_perplexity", -1),
+        "fasttext": (scorer_class("fasttext").load(str(models / "quality.bin")), "fasttext_quality", 1),
+        "bert": (Scorer.load(str(models / "bert-quality"), kind="classifier", signal="bert_quality", batch_size=16), "bert_quality", 1),
+        "gpt2": (Scorer.load(str(models / "gpt2-ref"), kind="perplexity", batch_size=16), "gpt2_perplexity", -1),
+    }
+
+
+def values(scorer, signal: str, sign: int, texts: list[str]) -> list[float]:
+    return [sign * row[signal] for row in scorer.score(texts)]
+
+
+def job_seconds(extra: list[str]) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "telechat_ptd.pipeline.cli", "clean", "-o", out, "-q", *extra], check=True,
+                       stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", type=Path, default=REPO / "models", help="folder of the trained models (make models)")
+    ap.add_argument("--docs", type=int, default=600, help="real documents evaluated (default 600)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-job", action="store_true", help="do not time ptd clean on the sample")
+    args = ap.parse_args()
+    if not SHARED.is_dir():
+        sys.exit(f"{PROG}: {SHARED} not found; the evaluation needs the shared real data")
+    missing = [p for p in ("kenlm/meta.json", "quality.bin", "bert-quality/config.json", "gpt2-ref/config.json") if not (args.models / p).exists()]
+    if missing:
+        sys.exit(f"{PROG}: {args.models}/{missing[0]} not found; run 'make models' first")
+
+    import torch
+
+    torch.set_num_threads(1)
+    from telechat_ptd.scorers.degrade import DEGRADATIONS, degrade
+    from telechat_ptd.scorers.metrics import roc_auc
+
+    print(f"code {source_fingerprint()}, models {args.models}, {os.cpu_count()} cores")
+    docs = real_documents(2 * args.docs, args.seed)
+    real, other = docs[: args.docs], docs[args.docs :]
+    bad = {kind: [t for _, t in degrade(other, [kind], args.seed)] for kind in DEGRADATIONS}
+    clean, dirty = labeled()
+    print(f"{len(real)} held-out real documents (mean {sum(map(len, real)) / len(real):.0f} chars); "
+          f"{len(other)} others degraded per kind; labeled {len(clean)} clean / {len(dirty)} dirty")
+    scorers = load_scorers(args.models)
+    header = f"{'scorer':10}" + "".join(f"{'vs ' + k:>15}" for k in DEGRADATIONS) + f"{'clean/dirty':>13}{'docs/s/core':>13}"
+    print("\nROC-AUC, real (positive) vs each degraded kind; labeled clean vs dirty")
+    print(header)
+    for name, (scorer, signal, sign) in scorers.items():
+        started = time.perf_counter()
+        good = values(scorer, signal, sign, real)
+        speed = len(real) / (time.perf_counter() - started)
+        row = f"{name:10}"
+        for kind in DEGRADATIONS:
+            row += f"{roc_auc([1] * len(good) + [0] * len(bad[kind]), good + values(scorer, signal, sign, bad[kind])):15.3f}"
+        lab = roc_auc([1] * len(clean) + [0] * len(dirty), values(scorer, signal, sign, clean) + values(scorer, signal, sign, dirty))
+        print(row + f"{lab:13.3f}{speed:13.1f}")
+    print("(transformers at batch size 16, max 512 tokens per segment; KenLM and fastText one document per call)")
+
+    if args.skip_job:
+        return
+    sets = {
+        "kenlm": ["scorers.kenlm.enabled=true", f"scorers.kenlm.model={args.models / 'kenlm'}"],
+        "fasttext": ["scorers.fasttext.enabled=true", f"scorers.fasttext.model={args.models / 'quality.bin'}"],
+        "bert": ["scorers.bert.enabled=true", f"scorers.bert.model={args.models / 'bert-quality'}"],
+        "gpt2": ["scorers.gpt2.enabled=true", f"scorers.gpt2.model={args.models / 'gpt2-ref'}"],
+    }
+    # Thresholds off: every scorer sees the same documents whichever runs first.
+    off = ["scorers.fasttext.min_quality=null", "scorers.bert.min_quality=null"]
+
+    def flags(names):
+        return [f for n in names for s in sets[n] + off for f in ("--set", s)]
+
+    base = job_seconds(flags([]))
+    everything = job_seconds(flags(list(sets)))
+    print(f"\nptd clean on the embedded sample (DirectRunner): no scorer {base:.1f} s, all four {everything:.1f} s")
+    for name in sets:
+        alone = job_seconds(flags([name]))
+        print(f"  {name:9} alone {alone:6.1f} s: +{alone - base:5.1f} s, {(alone - base) / everything:5.1%} of the all-scorer job")
+
+
+if __name__ == "__main__":
+    main()
