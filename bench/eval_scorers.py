@@ -5,8 +5,8 @@ Real documents are Chinese web and news text from ../shared/data that no model w
 news sample. Each is set against degraded versions of other real documents (word-shuffled,
 keyword-stuffed, boilerplate-only, garbled) and the labeled clean / dirty web pages of
 ChineseWebText. Speed is docs/s on one core (torch and fastText limited to one thread).
-The share of job time comes from `ptd clean` on the embedded sample: every scorer on, then each
-one alone, against a run with none.
+The share of job time: `ptd clean` on the embedded sample with configs/scorers.yaml (all four
+on), against the time each scorer takes alone on the documents that reach the scoring stage.
 
     python bench/eval_scorers.py [--models models] [--docs 600] [--skip-job]
 """
@@ -64,12 +64,11 @@ def values(scorer, signal: str, sign: int, texts: list[str]) -> list[float]:
     return [sign * row[signal] for row in scorer.score(texts)]
 
 
-def job_seconds(extra: list[str]) -> float:
-    with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "telechat_ptd.pipeline.cli", "clean", "-o", out, "-q", *extra], check=True,
-                       stdout=subprocess.DEVNULL)
-        return time.perf_counter() - started
+def job_seconds(out: str, extra: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "telechat_ptd.pipeline.cli", "clean", "-o", out, "-q", *extra], check=True,
+                   stdout=subprocess.DEVNULL, cwd=REPO)
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -88,7 +87,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from telechat_ptd.scorers.degrade import DEGRADATIONS, degrade
+    from telechat_ptd.scorers.degrade import DEGRADATIONS, degrade, is_chinese
+    from telechat_ptd.shards import iter_texts
     from telechat_ptd.scorers.metrics import roc_auc
 
     print(f"code {source_fingerprint()}, models {args.models}, {os.cpu_count()} cores")
@@ -115,24 +115,21 @@ def main() -> None:
 
     if args.skip_job:
         return
-    sets = {
-        "kenlm": ["scorers.kenlm.enabled=true", f"scorers.kenlm.model={args.models / 'kenlm'}"],
-        "fasttext": ["scorers.fasttext.enabled=true", f"scorers.fasttext.model={args.models / 'quality.bin'}"],
-        "bert": ["scorers.bert.enabled=true", f"scorers.bert.model={args.models / 'bert-quality'}"],
-        "gpt2": ["scorers.gpt2.enabled=true", f"scorers.gpt2.model={args.models / 'gpt2-ref'}"],
-    }
-    # Thresholds off: every scorer sees the same documents whichever runs first.
-    off = ["scorers.fasttext.min_quality=null", "scorers.bert.min_quality=null"]
-
-    def flags(names):
-        return [f for n in names for s in sets[n] + off for f in ("--set", s)]
-
-    base = job_seconds(flags([]))
-    everything = job_seconds(flags(list(sets)))
-    print(f"\nptd clean on the embedded sample (DirectRunner): no scorer {base:.1f} s, all four {everything:.1f} s")
-    for name in sets:
-        alone = job_seconds(flags([name]))
-        print(f"  {name:9} alone {alone:6.1f} s: +{alone - base:5.1f} s, {(alone - base) / everything:5.1%} of the all-scorer job")
+    # The documents that reach the scoring stage are the ones a job without scorers keeps.
+    with tempfile.TemporaryDirectory() as out:
+        base = job_seconds(out, [])
+        reaching = [t for t in iter_texts([f"{out}/data"]) if is_chinese(t)]
+    with tempfile.TemporaryDirectory() as out:
+        everything = job_seconds(out, ["--config", str(REPO / "configs/scorers.yaml")])
+    print(f"\nptd clean on the embedded sample (DirectRunner, one process): no scorer {base:.1f} s, "
+          f"configs/scorers.yaml (all four) {everything:.1f} s")
+    print(f"{len(reaching):,} Chinese documents ({sum(map(len, reaching)) / 1e6:.2f} M characters) reach the scorers; "
+          "scoring them alone, one core:")
+    for name, (scorer, _, _) in scorers.items():
+        started = time.perf_counter()
+        scorer.score(reaching)
+        took = time.perf_counter() - started
+        print(f"  {name:9} {took:6.1f} s = {took / everything:5.1%} of the all-scorer job")
 
 
 if __name__ == "__main__":

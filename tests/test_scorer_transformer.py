@@ -5,31 +5,21 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
 
 import pytest
+from tiny_models import GPT2_WINDOW as WINDOW
+from tiny_models import bert_classifier, gpt2_model
 
 from telechat_ptd.scorers.degrade import shuffle
-from telechat_ptd.scorers.gpt2_lm import train_reference_lm
 from telechat_ptd.scorers.modelpath import ModelPathError
 from telechat_ptd.scorers.reference import normalized, peoples_daily
 from telechat_ptd.scorers.transformer import (
     REQUIRED, CausalLMPerplexity, Scorer, SequenceClassifier, length_batches, score_texts, windows,
 )
-from telechat_ptd.training.lm import LMConfig
-
-WINDOW = 64  # the test GPT-2's context: long documents span many windows
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models train and score fastest on one thread (the handlers' default too)."""
-    import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -39,27 +29,12 @@ def docs() -> list[str]:
 
 @pytest.fixture(scope="module")
 def gpt2(docs, tmp_path_factory):
-    out = tmp_path_factory.mktemp("gpt2")
-    cfg = LMConfig(steps=300, batch_size=8, lr=1e-2, n_layer=1, n_embd=64, n_head=2, eval_every=150, eval_samples=4)
-    result = train_reference_lm(docs[:150], out, vocab_size=1000, max_seq_len=WINDOW, cfg=cfg, held_out_every=30, log=None)
-    return out, result
+    return gpt2_model(docs[:150], tmp_path_factory.mktemp("gpt2"))
 
 
 @pytest.fixture(scope="module")
 def bert(docs, tmp_path_factory):
-    """A randomly initialized two-label BERT with a character vocabulary, saved like ptd train-bert's."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
-
-    out = tmp_path_factory.mktemp("bert")
-    chars = [c for c, _ in Counter("".join(docs)).most_common(600)]
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars)}
-    BertTokenizer(vocab=vocab).save_pretrained(out)
-    torch.manual_seed(0)
-    model = BertForSequenceClassification(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                                     intermediate_size=64, max_position_embeddings=64, num_labels=2))
-    model.save_pretrained(out)
-    return out
+    return bert_classifier(docs, tmp_path_factory.mktemp("bert"))
 
 
 def long_document(docs: list[str], tokens: int, tokenizer) -> str:

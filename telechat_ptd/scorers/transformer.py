@@ -68,8 +68,10 @@ def load_pretrained(path: str, auto_class: Any, device: str, threads: int | None
     read with torch.load(weights_only=True), which runs no code from the file."""
     import torch
     from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    hf_logging.disable_progress_bar()  # one bar per worker per model would flood the job's log
     if threads:
         torch.set_num_threads(threads)
     check_model(path, REQUIRED, what)
@@ -260,7 +262,7 @@ class CausalLMPerplexity(_TransformerHandler):
 
 class SequenceClassifier(_TransformerHandler):
     """RunInference handler: {signal: P(label)} per document from a sequence-classification
-    folder (``bert_quality`` and label 1 = high quality for ``ptd train-bert``)."""
+    folder (``bert_quality`` and label 1 = high quality for ``ptd train-classifier``)."""
 
     def __init__(self, model_path: str, *, signal: str = "bert_quality", label: int = 1, max_tokens: int = 512,
                  batch_tokens: int = 8192, **options):

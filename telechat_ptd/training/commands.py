@@ -57,7 +57,8 @@ def add_parsers(sub, fmt) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     g = p.add_argument_group("reference model (--input)")
     g.add_argument("--vocab-size", type=int, default=8000, help="tokenizer vocabulary (default 8000)")
-    g.add_argument("--max-seq-len", type=int, default=256, help="tokens per training sample (default 256)")
+    g.add_argument("--max-seq-len", type=int, default=128,
+                   help="tokens per training sample; also the model's context, so the scoring window (default 128)")
     p.add_argument("--curriculum", action="store_true", help="also train with curriculum mixing and plot both")
     p.add_argument("--prior", metavar="FILE", help="reference losses from ptd fit-prior (default: 0 for every dataset)")
     _add_lm_options(p)
@@ -119,8 +120,16 @@ def _pack_chat(args) -> int:
 def _lm_config(args):
     from telechat_ptd.training.lm import LMConfig
 
-    return LMConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, n_layer=args.layers, n_embd=args.dim,
-                    n_head=args.heads, eval_every=args.eval_every, eta=args.eta, seed=args.seed)
+    if getattr(args, "input", None):  # the perplexity scorer's reference model: more, smaller steps
+        from telechat_ptd.scorers.gpt2_lm import reference_config
+
+        base = reference_config()
+    else:
+        base = LMConfig()
+    steps = args.steps if args.steps is not None else base.steps
+    eval_every = args.eval_every if args.eval_every is not None else base.eval_every
+    return LMConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, n_layer=args.layers, n_embd=args.dim,
+                    n_head=args.heads, eval_every=eval_every, eta=args.eta, seed=args.seed)
 
 
 def _fit_prior(args) -> int:
@@ -158,13 +167,13 @@ def _train_lm(args) -> int:
 
 def _add_lm_options(p) -> None:
     g = p.add_argument_group("model and training")
-    g.add_argument("--steps", type=int, default=300, help="optimizer steps (default 300)")
+    g.add_argument("--steps", type=int, help="optimizer steps (default 300; 1200 with --input)")
     g.add_argument("--batch-size", type=int, default=8, help="samples per step (default 8)")
     g.add_argument("--lr", type=float, default=3e-3, help="peak learning rate; warm-up, then cosine decay (default 3e-3)")
     g.add_argument("--layers", type=int, default=2, help="transformer layers (default 2)")
     g.add_argument("--dim", type=int, default=128, help="hidden size (default 128)")
     g.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
-    g.add_argument("--eval-every", type=int, default=25, help="steps between held-out evaluations (default 25)")
+    g.add_argument("--eval-every", type=int, help="steps between held-out evaluations (default 25; 200 with --input)")
     g.add_argument("--eta", type=float, default=1.0, help="curriculum step size (default 1)")
     g.add_argument("--seed", type=int, default=0)
 
