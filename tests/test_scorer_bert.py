@@ -16,16 +16,7 @@ from telechat_ptd.scorers.reference import normalized, peoples_daily
 TINY = dict(vocab_size=2000, max_len=64, steps=20, batch_size=8, log_every=10)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models train many times faster on one thread than with OpenMP threads that wait
-    for each other on a busy machine."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

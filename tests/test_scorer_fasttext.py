@@ -27,15 +27,20 @@ def degraded(texts: list[str], kinds: list[str] = KINDS, seed: int = 0) -> list[
 
 
 @pytest.fixture(scope="module")
-def trained(docs, tmp_path_factory):
+def negatives(docs) -> list[str]:
+    return degraded(docs[800:1600])
+
+
+@pytest.fixture(scope="module")
+def trained(docs, negatives, tmp_path_factory):
     path = tmp_path_factory.mktemp("fasttext") / "quality.bin"
-    return train_fasttext(docs[:800], degraded(docs[800:1600]), path, log=lambda _: None)
+    return train_fasttext(docs[:800], negatives, path, log=lambda _: None)
 
 
-def test_held_out_metrics(trained):
+def test_held_out_metrics(trained, negatives):
     assert trained.path.is_file()
     assert trained.train_hq + trained.held_out_hq == 800
-    assert trained.train_lq + trained.held_out_lq == 800
+    assert trained.train_lq + trained.held_out_lq == len(negatives) > 750  # a garbled page may normalize to nothing
     assert trained.held_out_hq == 80
     for value in (trained.precision, trained.recall, trained.f1, trained.roc_auc):
         assert 0.0 <= value <= 1.0
