@@ -126,13 +126,14 @@ def _train_kenlm(args) -> int:
 
 def _train_classifier(args) -> int:
     from telechat_ptd.scorers.bert_train import fine_tune, read_labeled_csv, write_labeled_csv
-    from telechat_ptd.scorers.reference import read_texts
+    from telechat_ptd.scorers.reference import normalized, read_texts
 
     try:
         if args.train:
             if args.positive or args.negative:
                 raise ValueError("give either --train CSV or --positive/--negative, not both")
-            positive, negative = read_labeled_csv(args.train, args.text_column, args.label_column)
+            # normalized as the job normalizes before any scorer sees a document
+            positive, negative = (list(normalized(t)) for t in read_labeled_csv(args.train, args.text_column, args.label_column))
         else:
             positive, negative = _labeled(args)
             rows = write_labeled_csv(f"{args.output}/labeled.csv", positive, negative)
