@@ -5,7 +5,7 @@ Real documents are Chinese web and news text from ../shared/data that no model w
 news sample. Each is set against degraded versions of other real documents (word-shuffled,
 keyword-stuffed, boilerplate-only, garbled) and the labeled clean / dirty web pages of
 ChineseWebText. Speed is docs/s on one core (torch and fastText limited to one thread).
-The share of job time: `ptd clean` on the embedded sample with configs/scorers.yaml (all four
+The share of job time: `ptd clean` on the embedded sample with configs/run.yaml (all four
 on), against the time each scorer takes alone on the documents that reach the scoring stage.
 
     python bench/eval_scorers.py [--models models] [--docs 600] [--skip-job]
@@ -120,9 +120,9 @@ def main() -> None:
         base = job_seconds(out, [])
         reaching = [t for t in iter_texts([f"{out}/data"]) if is_chinese(t)]
     with tempfile.TemporaryDirectory() as out:
-        everything = job_seconds(out, ["--config", str(REPO / "configs/scorers.yaml")])
+        everything = job_seconds(out, ["--config", str(REPO / "configs/run.yaml")])
     print(f"\nptd clean on the embedded sample (DirectRunner, one process): no scorer {base:.1f} s, "
-          f"configs/scorers.yaml (all four) {everything:.1f} s")
+          f"configs/run.yaml (all four) {everything:.1f} s")
     print(f"{len(reaching):,} Chinese documents ({sum(map(len, reaching)) / 1e6:.2f} M characters) reach the scorers; "
           "scoring them alone, one core:")
     for name, (scorer, _, _) in scorers.items():

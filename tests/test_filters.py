@@ -76,7 +76,7 @@ def test_script_ratios():
 
 def test_language_routing_and_keep_list():
     assert outcome("これは日本語の文章です。ひらがなとカタカナが含まれています。" * 10).reason == "lang_not_kept"
-    assert outcome("Это русский текст о погоде и новостях города. " * 20).lang == "other"
+    assert outcome("Это русский текст о погоде и новостях города. " * 20).lang == "ru"  # lid.176 names it
     out = outcome(EN_ARTICLE, "filters.lang.keep=[zh]")
     assert out.reason == "lang_not_kept" and out.detail == "lang=en"
 

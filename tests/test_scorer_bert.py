@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from telechat_ptd.scorers import bert_train
+from telechat_ptd.scorers import bert_train, labeled
 from telechat_ptd.scorers.degrade import degrade
 from telechat_ptd.scorers.reference import normalized, peoples_daily
 
@@ -115,33 +115,33 @@ def test_a_class_needs_two_documents(tmp_path, docs):
 def test_csv_columns_are_parameters(tmp_path):
     path = tmp_path / "cold.csv"
     path.write_text("\ufeff,split,topic,label,TEXT\n1,train,race,1,\"骂人的话,\n第二行\"\n2,train,region,0,正常的话\n", encoding="utf-8")
-    assert bert_train.read_labeled_csv(path, text_column="TEXT") == (["骂人的话,\n第二行"], ["正常的话"])
+    assert labeled.read_labeled_csv(path, text_column="TEXT") == (["骂人的话,\n第二行"], ["正常的话"])
 
 
 def test_csv_errors_name_file_and_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("text,label\n\"两行\n文本\",1\n好文本,2\n", encoding="utf-8")
     with pytest.raises(ValueError, match=re.escape(f"{path}:4: label '2' in column 'label' is not 0 or 1")):
-        bert_train.read_labeled_csv(path)
+        labeled.read_labeled_csv(path)
     with pytest.raises(ValueError, match=re.escape(f"{path}:1: no column 'TEXT' in the header (columns: 'text', 'label')")):
-        bert_train.read_labeled_csv(path, text_column="TEXT")
+        labeled.read_labeled_csv(path, text_column="TEXT")
     path.write_text("text,label\n好文本,1\n", encoding="utf-8")
     with pytest.raises(ValueError, match=re.escape(f"{path}: no row has label 0; a classifier needs both labels")):
-        bert_train.read_labeled_csv(path)
+        labeled.read_labeled_csv(path)
     with pytest.raises(FileNotFoundError, match="missing.csv"):
-        bert_train.read_labeled_csv(tmp_path / "missing.csv")
+        labeled.read_labeled_csv(tmp_path / "missing.csv")
 
 
 def test_written_csv_reads_back(tmp_path):
     path = tmp_path / "sub" / "labeled.csv"
-    assert bert_train.write_labeled_csv(path, ["好，\"引号\"\n第二段"], ["垃圾"]) == 2
-    assert bert_train.read_labeled_csv(path) == (["好，\"引号\"\n第二段"], ["垃圾"])
+    assert labeled.write_labeled_csv(path, ["好，\"引号\"\n第二段"], ["垃圾"]) == 2
+    assert labeled.read_labeled_csv(path) == (["好，\"引号\"\n第二段"], ["垃圾"])
     with open(path, encoding="utf-8", newline="") as f:
         assert next(csv.reader(f)) == ["text", "label"]
 
 
 def test_reads_cold_format(shared_data):
-    offensive, other = bert_train.read_labeled_csv(shared_data / "labeled" / "cold_dev.csv", text_column="TEXT")
+    offensive, other = labeled.read_labeled_csv(shared_data / "labeled" / "cold_dev.csv", text_column="TEXT")
     assert len(offensive) > 2000 and len(other) > 2000
 
 

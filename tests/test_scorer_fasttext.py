@@ -39,9 +39,9 @@ def trained(docs, negatives, tmp_path_factory):
 
 def test_held_out_metrics(trained, negatives):
     assert trained.path.is_file()
-    assert trained.train_hq + trained.held_out_hq == 800
-    assert trained.train_lq + trained.held_out_lq == len(negatives) > 750  # a garbled page may normalize to nothing
-    assert trained.held_out_hq == 80
+    assert trained.train_pos + trained.held_out_pos == 800
+    assert trained.train_neg + trained.held_out_neg == len(negatives) > 750  # a garbled page may normalize to nothing
+    assert trained.held_out_pos == 80
     for value in (trained.precision, trained.recall, trained.f1, trained.roc_auc):
         assert 0.0 <= value <= 1.0
     assert trained.roc_auc > 0.9
@@ -96,7 +96,7 @@ def test_model_with_other_labels_is_refused(docs, tmp_path):
 def test_balance_subsamples_the_larger_class(docs, tmp_path):
     messages: list[str] = []
     result = train_fasttext(docs[:100], degraded(docs[100:130]), tmp_path / "m.bin", balance=True, log=messages.append)
-    assert result.train_hq + result.held_out_hq == result.train_lq + result.held_out_lq == 30
+    assert result.train_pos + result.held_out_pos == result.train_neg + result.held_out_neg == 30
     assert messages == ["balanced: 30 documents per class (of 100 positive, 30 negative)"]
 
 

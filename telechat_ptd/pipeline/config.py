@@ -16,6 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from telechat_ptd.filters.engine import FiltersConfig
+from telechat_ptd.pii import PiiConfig
+from telechat_ptd.safety.blocklist import BlocklistConfig
+from telechat_ptd.safety.lexicon import LexiconConfig
 from telechat_ptd.scorers.config import ScorersConfig
 
 
@@ -36,6 +39,7 @@ class SourceRule(_Strict):
 class ReadConfig(_Strict):
     text_fields: list[str]
     id_field: str | None
+    url_field: str | None
     txt_mode: Literal["line", "file"]
     sources: list[SourceRule]
     default_source: str
@@ -97,6 +101,12 @@ class DedupConfig(_Strict):
     near: NearDedupConfig
 
 
+class SafetyConfig(_Strict):
+    blocklist: BlocklistConfig
+    lexicon: LexiconConfig
+    pii: PiiConfig
+
+
 class OutputConfig(_Strict):
     compression: Literal["gz", "zst", "none"]
     num_shards: int | None
@@ -110,6 +120,7 @@ class Config(_Strict):
     filters: FiltersConfig
     dedup: DedupConfig
     scorers: ScorersConfig
+    safety: SafetyConfig
     output: OutputConfig
 
 

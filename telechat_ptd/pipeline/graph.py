@@ -1,7 +1,7 @@
 """The Beam graphs of ``ptd clean``, ``ptd annotate`` and ``ptd dedup``.
 
-read -> normalize + rule filters -> exact dedup -> shards, with rejected/, errors/ and the
-stats.json accounting fed by every branch.
+read -> normalize + rule filters -> exact and near dedup -> quality scorers -> safety ->
+shards, with rejected/, errors/ and the stats.json accounting fed by every branch.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from telechat_ptd.filters.engine import SIGNALS
 from telechat_ptd.pipeline import minhash_index
 from telechat_ptd.pipeline.config import Config
 from telechat_ptd.pipeline.near_dedup import NearDedup, RepointExactDuplicates
+from telechat_ptd.pipeline import safety
 from telechat_ptd.pipeline.read import ReadDocuments
+from telechat_ptd.pipeline.resources import check_resources
 from telechat_ptd.pipeline.score import DecideScores, score_docs
 from telechat_ptd.pipeline.stages import ExactDedup, ProcessDocs
 from telechat_ptd.pipeline.stats import WriteStats
 from telechat_ptd.pipeline.write import ShardFormat, WriteShards, join_path, json_line
-from telechat_ptd.scorers.registry import check_models
+from telechat_ptd.safety.verdict import SIGNALS as SAFETY_SIGNALS
+from telechat_ptd.scorers.config import QUALITY
 from telechat_ptd.scorers.thresholds import SIGNALS as SCORER_SIGNALS
 
 MODES = ("clean", "annotate", "dedup")
@@ -76,11 +79,12 @@ def annotate_schema():
         ("similarity", pa.float64()),
         ("score", pa.float64()),
     ]
-    scores = [(s, pa.string() if s == "kenlm_bucket" else pa.float64()) for s in _SCORE_COLUMNS]
+    scores = [(s, pa.string() if s in _STRING_SCORES else pa.float64()) for s in _SCORE_COLUMNS]
     return pa.schema(fixed + [(s, pa.float64()) for s in SIGNALS] + scores + [("text", pa.string())])
 
 
-_SCORE_COLUMNS = [s for names in SCORER_SIGNALS.values() for s in names]
+_SCORE_COLUMNS = [s for names in SCORER_SIGNALS.values() for s in names] + list(SAFETY_SIGNALS)
+_STRING_SCORES = {"kenlm_bucket"} | {s for s, kind in SAFETY_SIGNALS.items() if kind is str}
 
 
 def _annotate_row(record: dict) -> bytes:
@@ -136,9 +140,8 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
     """Add the whole job for ``mode`` to ``pipeline``, writing under ``out``."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    scoring = mode != "dedup" and bool(cfg.scorers.enabled())
-    if scoring:
-        check_models(cfg.scorers)
+    scoring = mode != "dedup" and bool(cfg.scorers.enabled(QUALITY))
+    check_resources(cfg, mode)
     fmts = formats(cfg)
     target = cfg.output.target_shard_mb * 1024 * 1024
     read = pipeline | "Read" >> ReadDocuments(files, cfg.read)
@@ -197,6 +200,23 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
         rejected += scored.rejected
         errors += scored.errors
         counts += scored.counts
+
+    if mode != "dedup" and safety.enabled(cfg):
+        if mode == "annotate":
+            # As for the scorers: every row gets every safety signal, the kept ones a decision.
+            earlier = rejected | "EarlierRejectedSafety" >> beam.Flatten()
+            checked_rejected = safety.safety_docs(earlier, cfg, decide=False, prefix="SafetyRejected")
+            checked = safety.safety_docs(docs, cfg, decide=False)
+            docs, decided_rejected = checked.kept | "DecideSafety" >> safety.DecideSafety(cfg)
+            rejected = [checked_rejected.kept, decided_rejected]
+            errors += checked.errors + checked_rejected.errors
+            counts += checked.counts + checked_rejected.counts
+        else:
+            checked = safety.safety_docs(docs, cfg)
+            docs = checked.kept
+            rejected += checked.rejected
+            errors += checked.errors
+            counts += checked.counts
 
     rejected_all = rejected | "AllRejected" >> beam.Flatten()
     if mode == "annotate":

@@ -12,6 +12,7 @@ from apache_beam.io.filesystems import FileSystems
 from telechat_ptd.pipeline.readers import UnsupportedInput, detect
 
 _GLOB = set("*?[")
+SUPPORTED = ".jsonl/.json/.txt (plain, .gz, .zst), .parquet or .warc/.wet (plain, .gz) files"
 
 
 class InputError(ValueError):
@@ -37,7 +38,7 @@ def expand_inputs(inputs: list[str]) -> list[tuple[str, int]]:
                 if _supported(name) and not name.startswith(".")
             ]
             if not found:
-                raise InputError(f"directory '{arg}' holds no .jsonl/.json/.txt(.gz/.zst) or .parquet files")
+                raise InputError(f"directory '{arg}' holds no {SUPPORTED}")
             for path in found:
                 files[os.path.abspath(path)] = os.path.getsize(path)
             continue
@@ -60,5 +61,5 @@ def expand_inputs(inputs: list[str]) -> list[tuple[str, int]]:
                 raise InputError(str(exc)) from None
             files[m.path] = m.size_in_bytes
         if is_pattern and not any(_supported(m.path) for m in matches):
-            raise InputError(f"'{arg}' matches no .jsonl/.json/.txt(.gz/.zst) or .parquet files")
+            raise InputError(f"'{arg}' matches no {SUPPORTED}")
     return sorted(files.items())

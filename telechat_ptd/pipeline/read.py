@@ -35,6 +35,10 @@ class _ReadRange(beam.DoFn):
     def process(self, rng: readers.FileRange):
         n = n_bytes = 0
         for kind, record in readers.read_range(rng, self.cfg):
+            if kind == "skipped":
+                for reason, count in record.items():
+                    yield TaggedOutput("count", (("warc_skipped", reason), count))
+                continue
             n += 1
             if kind == "error":
                 self.errors.inc()

@@ -4,6 +4,8 @@ Pure Python over Beam's ``FileSystems`` (so gs://, s3://, hdfs:// paths work); t
 transform in ``read.py`` only distributes the ranges. Every record comes out as exactly one of
 ``("doc", doc)``, ``("rejected", record)`` or ``("error", record)``: a bad line, a truncated
 archive or a broken file is reported with its file and line and the rest of the input is read.
+Web archives also hold records that are no documents at all (requests, redirects, images):
+those come out once per range as ``("skipped", {reason: count})``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ from apache_beam.io.filesystems import FileSystems
 
 from telechat_ptd.pipeline.config import ReadConfig
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".txt": "txt", ".parquet": "parquet"}
+FORMATS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".txt": "txt", ".parquet": "parquet",
+    ".warc": "warc", ".wet": "wet",
+}
+WEB_FORMATS = ("warc", "wet")  # read by ``warc.py``: one range per file, the raw bytes to warcio
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 RAW_SNIPPET = 300  # characters of a bad record kept in errors/
 
@@ -59,9 +65,15 @@ def detect(path: str) -> tuple[str, str]:
         if name.endswith(ext):
             if fmt == "parquet" and compression != "none":
                 raise UnsupportedInput(f"{path}: parquet files carry their own compression")
+            if fmt in WEB_FORMATS and compression not in ("none", "gzip"):
+                raise UnsupportedInput(f"{path}: WARC/WET files are read plain or gzipped (.gz), not {compression}")
             return fmt, compression
+    if name.endswith((".wat", ".arc")):
+        kind = "WAT (WARC metadata, no page text)" if name.endswith(".wat") else "ARC"
+        raise UnsupportedInput(f"{path}: {kind} files are not supported; give the .warc(.gz) or .wet(.gz) files")
     raise UnsupportedInput(
-        f"{path}: unknown input format (expected {', '.join(FORMATS)} with optional .gz/.zst)"
+        f"{path}: unknown input format (expected {', '.join(FORMATS)} with optional .gz/.zst;"
+        " .warc/.wet plain or .gz)"
     )
 
 
@@ -167,18 +179,25 @@ class BadRecord(ValueError):
     """A record that cannot become a document; its message goes to errors/."""
 
 
-def _make_doc(rng: FileRange, cfg: ReadConfig, text: str, record_id, position: int, score=None) -> Item:
+def _make_doc(rng: FileRange, cfg: ReadConfig, text: str, record_id, position: int, score=None, extra: dict | None = None) -> Item:
+    """``extra``: metadata kept on the document (e.g. a web page's url); it travels through the
+    pipeline but the data shards hold only the text."""
     if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) and str(record_id):
         doc_id = str(record_id)
     else:
         doc_id = f"{rng.path}:{position:012d}"
-    doc = {"id": doc_id, "source": rng.source, "text": text}
+    doc = {**(extra or {}), "id": doc_id, "source": rng.source, "text": text}
     if isinstance(score, (int, float)) and not isinstance(score, bool) and score == score:
         doc["score"] = float(score)
     if len(text) > cfg.max_doc_chars:
         detail = f"chars={len(text)} > read.max_doc_chars={cfg.max_doc_chars}"
         return "rejected", {**doc, "stage": "read", "reason": "too_large", "detail": detail}
     return "doc", doc
+
+
+def _url(value) -> dict | None:
+    """The document's URL as metadata (the URL blocklist reads it), when it is a string."""
+    return {"url": value} if isinstance(value, str) and value else None
 
 
 def _decode(cfg: ReadConfig, data: bytes) -> str:
@@ -199,7 +218,7 @@ def _from_mapping(rng: FileRange, cfg: ReadConfig, record, position: int) -> Ite
                 raise BadRecord(f"text field '{name}' is {kind}, not a string")
             record_id = record.get(cfg.id_field) if cfg.id_field else None
             score = record.get(cfg.score_field) if cfg.score_field else None
-            return _make_doc(rng, cfg, value, record_id, position, score)
+            return _make_doc(rng, cfg, value, record_id, position, score, _url(record.get(cfg.url_field) if cfg.url_field else None))
     raise BadRecord(f"no text field (looked for {', '.join(cfg.text_fields)})")
 
 
@@ -347,19 +366,20 @@ def _iter_parquet(rng: FileRange, cfg: ReadConfig) -> Iterator[Item]:
                 if rng.start == 0:
                     yield _error(rng, f"no text column (looked for {', '.join(cfg.text_fields)}; has {', '.join(names)})", None, 0)
                 return
-            optional = [c for c in (cfg.id_field, cfg.score_field) if c and c in names]
+            optional = [c for c in (cfg.id_field, cfg.score_field, cfg.url_field) if c and c in names]
             row = sum(pf.metadata.row_group(g).num_rows for g in range(rng.start))
             for group in range(rng.start, rng.end):
                 table = pf.read_row_group(group, columns=[field] + optional)
                 texts = table.column(field).to_pylist()
                 ids = table.column(cfg.id_field).to_pylist() if cfg.id_field in optional else [None] * len(texts)
                 scores = table.column(cfg.score_field).to_pylist() if cfg.score_field in optional else [None] * len(texts)
-                for text, record_id, score in zip(texts, ids, scores):
+                urls = table.column(cfg.url_field).to_pylist() if cfg.url_field in optional else [None] * len(texts)
+                for text, record_id, score, url in zip(texts, ids, scores, urls):
                     if not isinstance(text, str):
                         kind = "null" if text is None else type(text).__name__
                         yield _error(rng, f"row {row}: text column '{field}' is {kind}, not a string", None, row, repr(text))
                     else:
-                        yield _make_doc(rng, cfg, text, record_id, row, score)
+                        yield _make_doc(rng, cfg, text, record_id, row, score, _url(url))
                     row += 1
             if pf.metadata.num_rows == 0 and rng.start == 0:
                 yield _error(rng, "empty file: no rows", None, 0)
@@ -367,8 +387,60 @@ def _iter_parquet(rng: FileRange, cfg: ReadConfig) -> Iterator[Item]:
         yield _error(rng, f"unreadable parquet: {exc}", None, rng.start)
 
 
+def _iter_web(rng: FileRange, cfg: ReadConfig) -> Iterator[Item]:
+    """A WARC/WET file (see ``warc.py`` for which records are documents). Skipped records
+    (requests, redirects, images, ...) are counted by reason in a final ``skipped`` item
+    (stats.json ``warc_skipped``) and logged per file."""
+    from collections import Counter
+
+    from telechat_ptd.pipeline import warc
+
+    skipped: Counter = Counter()
+    n = 0
+    # Documents and page bytes are bounded separately: HTML is several times its text.
+    max_body = max(cfg.max_doc_chars * 4, 1 << 20)
+    try:
+        with FileSystems.open(rng.path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+            for item in warc.iter_records(raw, max_body, skipped):
+                n += 1
+                if isinstance(item, warc.WebError):
+                    kind, record = _error(rng, item.message, None, item.offset, item.raw)
+                    record["url"] = item.url
+                    if item.record_id:
+                        record["id"] = item.record_id
+                    yield kind, record
+                elif item.reason:
+                    doc_id = item.record_id or f"{rng.path}:{item.offset:012d}"
+                    yield "rejected", {
+                        **item.metadata(), "id": doc_id, "source": rng.source, "text": item.text,
+                        "stage": "read", "reason": item.reason, "detail": item.detail,
+                    }
+                else:
+                    yield _make_doc(rng, cfg, item.text, item.record_id, item.offset, extra=item.metadata())
+    except (OSError, EOFError, zlib.error) as exc:
+        yield _error(rng, f"unreadable file: {type(exc).__name__}: {exc}", None, 0)
+        n += 1
+    if n == 0 and not skipped:
+        yield _error(rng, "empty file: no WARC records", None, 0)
+    yield from _count_skipped(rng, skipped)
+
+
+def _count_skipped(rng: FileRange, skipped) -> Iterator[Item]:
+    """The records that are not documents, as one ``skipped`` item (counts for stats.json,
+    not inputs: nothing of them could be kept)."""
+    if not skipped:
+        return
+    import logging
+
+    summary = ", ".join(f"{reason}={count}" for reason, count in sorted(skipped.items()))
+    logging.getLogger(__name__).info("%s: skipped %d records that are not documents (%s)", rng.path, sum(skipped.values()), summary)
+    yield "skipped", dict(skipped)
+
+
 def read_range(rng: FileRange, cfg: ReadConfig) -> Iterator[Item]:
-    if rng.fmt == "parquet":
+    if rng.fmt in WEB_FORMATS:
+        yield from _iter_web(rng, cfg)
+    elif rng.fmt == "parquet":
         yield from _iter_parquet(rng, cfg)
     elif rng.fmt == "json":
         yield from _iter_json_file(rng, cfg)

@@ -18,13 +18,15 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from telechat_ptd.pipeline.stages import ReasonCounters, process_error, rejected_record
-from telechat_ptd.scorers.config import ScorersConfig
+from telechat_ptd.scorers.config import QUALITY, ScorersConfig
 from telechat_ptd.scorers.modelpath import local_copy
 from telechat_ptd.scorers.registry import DOFN_SCORERS, model_handler, scorer_class
 from telechat_ptd.scorers.thresholds import first_failure
 
 
-def _with_scores(doc: dict, signals: dict) -> dict:
+def with_scores(doc: dict, signals: dict) -> dict:
+    """``doc`` with ``signals`` added to its ``scores`` (the annotate columns of the model and
+    safety stages)."""
     return {**doc, "scores": {**(doc.get("scores") or {}), **signals}}
 
 
@@ -50,7 +52,7 @@ class _ScoreDoFn(beam.DoFn):
             return
         finally:
             self.ms += (time.perf_counter() - started) * 1000
-        yield _with_scores(doc, signals)
+        yield with_scores(doc, signals)
 
     def finish_bundle(self):
         if self.ms:
@@ -63,7 +65,7 @@ def _by_lang(doc: dict, n: int, langs: list[str]) -> int:
 
 def _attach(keyed) -> dict:
     doc, signals = keyed
-    return _with_scores(doc, signals)
+    return with_scores(doc, signals)
 
 
 def _failed_batch(failure, name: str):
@@ -74,9 +76,10 @@ def _failed_batch(failure, name: str):
 
 
 class _Decide(beam.DoFn):
-    def __init__(self, names: list[str], cfg: ScorersConfig):
+    def __init__(self, names: list[str], cfg: ScorersConfig, stage: str = "score"):
         self.names = names
         self.cfg = cfg
+        self.stage = stage
 
     def setup(self):
         self.metrics = ReasonCounters()
@@ -87,8 +90,8 @@ class _Decide(beam.DoFn):
             yield doc
             return
         reason, detail = failed
-        self.metrics.inc(f"rejected.score.{reason}")
-        yield TaggedOutput("rejected", rejected_record(doc, "score", reason, detail))
+        self.metrics.inc(f"rejected.{self.stage}.{reason}")
+        yield TaggedOutput("rejected", rejected_record(doc, self.stage, reason, detail))
 
 
 @dataclass
@@ -99,12 +102,14 @@ class Scored:
     counts: list = field(default_factory=list)
 
 
-def score_docs(docs, cfg: ScorersConfig, decide: bool = True, prefix: str = "Score") -> Scored:
-    """Run the enabled scorers, cheapest first. ``decide=True`` (ptd clean) rejects after each
-    scorer, so a document failing KenLM never reaches the transformers; ``decide=False`` only
-    attaches signals (ptd annotate scores every row, then decides with ``DecideScores``)."""
+def score_docs(docs, cfg: ScorersConfig, decide: bool = True, prefix: str = "Score", names: tuple[str, ...] = QUALITY,
+               stage: str = "score") -> Scored:
+    """Run the enabled scorers among ``names``, in order (cheapest first). ``decide=True`` (ptd
+    clean) rejects after each scorer, with ``stage``, so a document failing KenLM never reaches
+    the transformers; ``decide=False`` only attaches signals (ptd annotate scores every row,
+    then decides with ``DecideScores``)."""
     out = Scored(docs)
-    for name in cfg.enabled():
+    for name in cfg.enabled(names):
         label = f"{prefix}_{name}"
         settings = getattr(cfg, name)
         todo, other = out.kept, None
@@ -125,19 +130,22 @@ def score_docs(docs, cfg: ScorersConfig, decide: bool = True, prefix: str = "Sco
             out.errors.append(dead.failed_inferences | f"{label}_Failed" >> beam.FlatMap(_failed_batch, name))
         out.kept = done if other is None else (done, other) | f"{label}_Rejoin" >> beam.Flatten()
         if decide:
-            split = out.kept | f"{label}_Decide" >> beam.ParDo(_Decide([name], cfg)).with_outputs("rejected", main="kept")
+            split = out.kept | f"{label}_Decide" >> beam.ParDo(_Decide([name], cfg, stage)).with_outputs("rejected", main="kept")
             out.kept = split.kept
             out.rejected.append(split.rejected)
     return out
 
 
 class DecideScores(beam.PTransform):
-    """Every enabled scorer's thresholds in order, on documents already scored. Outputs:
-    kept (main), ``rejected``."""
+    """The thresholds of the enabled scorers among ``names`` in order, on documents already
+    scored. Outputs: kept (main), ``rejected``."""
 
-    def __init__(self, cfg: ScorersConfig):
+    def __init__(self, cfg: ScorersConfig, names: tuple[str, ...] = QUALITY, stage: str = "score"):
         super().__init__()
         self.cfg = cfg
+        self.names = names
+        self.stage = stage
 
     def expand(self, docs):
-        return docs | beam.ParDo(_Decide(self.cfg.enabled(), self.cfg)).with_outputs("rejected", main="kept")
+        decide = _Decide(self.cfg.enabled(self.names), self.cfg, self.stage)
+        return docs | beam.ParDo(decide).with_outputs("rejected", main="kept")

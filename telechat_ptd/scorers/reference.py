@@ -50,15 +50,17 @@ def read_texts(paths: list[str], text_fields: tuple[str, ...] = ("data", "text")
                 yield text
 
 
-def normalized(texts: Iterable[str], cfg=None) -> Iterator[str]:
+def normalized(texts: Iterable[str], cfg=None, keep_empty: bool = False) -> Iterator[str]:
     """``texts`` as the pipeline's scorers see them (after the normalize stage, packaged
     defaults unless ``cfg`` is given), so a model is trained on the same character forms it
-    scores: People's Daily writes digits full-width, the pipeline folds them."""
+    scores: People's Daily writes digits full-width, the pipeline folds them. Texts that
+    normalize to nothing are left out, unless ``keep_empty`` (one output per input, for texts
+    that come with labels)."""
     from telechat_ptd.normalize import Normalizer
     from telechat_ptd.pipeline.config import load_config
 
     normalizer = Normalizer((cfg or load_config()).normalize)
     for text in texts:
         out = normalizer(text)
-        if out.strip():
+        if out.strip() or keep_empty:
             yield out

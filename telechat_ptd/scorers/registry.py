@@ -12,6 +12,7 @@ from telechat_ptd.scorers.modelpath import check_model
 DOFN_SCORERS = {
     "kenlm": ("telechat_ptd.scorers.kenlm_lm", "KenLMScorer"),
     "fasttext": ("telechat_ptd.scorers.fasttext_quality", "FastTextScorer"),
+    "toxicity": ("telechat_ptd.scorers.toxicity", "ToxicityScorer"),
 }
 # Scorers run through Beam's RunInference with our ModelHandler.
 HANDLERS = {

@@ -13,8 +13,9 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "fasttext": ("fasttext_quality",),
     "bert": ("bert_quality",),
     "gpt2": ("gpt2_perplexity",),
+    "toxicity": ("toxicity",),
 }
-REASONS = ("kenlm_perplexity_high", "kenlm_bucket", "fasttext_quality_low", "bert_quality_low", "gpt2_perplexity_high")
+REASONS = ("kenlm_perplexity_high", "kenlm_bucket", "fasttext_quality_low", "bert_quality_low", "gpt2_perplexity_high", "toxic")
 
 
 def _above(value, limit) -> bool:
@@ -47,6 +48,10 @@ def verdict(name: str, cfg: ScorersConfig, scores: dict) -> tuple[str, str] | No
         ppl = scores.get("gpt2_perplexity")
         if _above(ppl, cfg.gpt2.max_perplexity):
             return "gpt2_perplexity_high", f"gpt2_perplexity {ppl:.1f} > {cfg.gpt2.max_perplexity:g}"
+    elif name == "toxicity":
+        t = scores.get("toxicity")
+        if _above(t, cfg.toxicity.max_toxicity):
+            return "toxic", f"toxicity {t:.3f} > {cfg.toxicity.max_toxicity:g}"
     else:
         raise ValueError(f"unknown scorer {name!r}")
     return None

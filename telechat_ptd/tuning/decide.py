@@ -20,6 +20,9 @@ from telechat_ptd.filters import language
 from telechat_ptd.filters.engine import FAMILIES
 from telechat_ptd.filters.rule import Rule
 from telechat_ptd.pipeline.config import Config, changed_keys
+from telechat_ptd.safety.verdict import SIGNALS as SAFETY_SIGNALS
+from telechat_ptd.safety.verdict import lists_verdict, pii_verdict
+from telechat_ptd.scorers.config import QUALITY, SAFETY
 from telechat_ptd.scorers.thresholds import SIGNALS as SCORER_SIGNALS
 from telechat_ptd.scorers.thresholds import first_failure
 
@@ -29,10 +32,13 @@ FIXED_STAGES = ("read", "normalize")
 SECTIONS = ("zh", "en")
 # Keys that change how signals are computed, or which documents reach the filters: a new value
 # needs a new annotate run, not a what-if.
-_SIGNAL_KEYS = ("read.", "normalize.", "filters.lang.zh_", "filters.lang.ja_", "filters.lang.ko_", "filters.lang.en_")
+_SIGNAL_KEYS = ("read.", "normalize.", "filters.lang.zh_", "filters.lang.ja_", "filters.lang.ko_", "filters.lang.en_", "filters.lang.lid_")
 _SIGNAL_PARAMS = ("ngram_scale", "short_line_chars")
 # Scorer keys that change the signals (the thresholds do not).
 _SCORER_SIGNAL_PARAMS = ("model", "langs", "max_tokens", "batch_size", "device")
+# Safety keys the stored signals answer; the others (lexicons, blocklists, PII types) change
+# the signals or the lexicon category a row keeps.
+_SAFETY_REPLAYABLE = ("safety.pii.enabled", "safety.pii.max_density")
 _SIGNATURE_KEYS = ("unit", "ngram_chars", "ngram_words", "char_min_han_share", "num_perm", "seed", "scheme", "hash")
 
 
@@ -46,7 +52,8 @@ def check_replayable(cfg: Config, base: Config) -> None:
     for key in changed_keys(cfg, base):
         last = key.rsplit(".", 1)[-1]
         scorer_signal = key.startswith("scorers.") and last in _SCORER_SIGNAL_PARAMS
-        if key.startswith(_SIGNAL_KEYS) or last in _SIGNAL_PARAMS or scorer_signal:
+        safety_signal = key.startswith("safety.") and key not in _SAFETY_REPLAYABLE
+        if key.startswith(_SIGNAL_KEYS) or last in _SIGNAL_PARAMS or scorer_signal or safety_signal:
             raise TuningError(f"{key} changes the signals themselves; rerun 'ptd annotate --set {key}=...' to tune it")
     for name in cfg.scorers.enabled():
         if not getattr(base.scorers, name).enabled:
@@ -194,7 +201,7 @@ def decide(rows: pd.DataFrame, cfg: Config, signatures: SignatureCache, exact_ke
             decision[pos], stage[pos], duplicate_of[pos] = "near_duplicate", "dedup", rep
             alive[pos] = False
 
-    names = cfg.scorers.enabled()
+    names = cfg.scorers.enabled(QUALITY)
     if names:
         columns = [c for n in names for c in SCORER_SIGNALS[n]]
         for pos in np.flatnonzero(alive):
@@ -202,6 +209,18 @@ def decide(rows: pd.DataFrame, cfg: Config, signatures: SignatureCache, exact_ke
             failed = first_failure(names, cfg.scorers, scores)
             if failed:
                 decision[pos], stage[pos] = failed[0], "score"
+                alive[pos] = False
+
+    s = cfg.safety
+    toxicity = cfg.scorers.enabled(SAFETY)
+    if s.blocklist.enabled or s.lexicon.enabled or s.pii.enabled or toxicity:
+        columns = [c for c in (*SAFETY_SIGNALS, *SCORER_SIGNALS["toxicity"]) if c in rows.columns]
+        for pos in np.flatnonzero(alive):
+            scores = {c: _value(rows[c].iat[pos]) for c in columns}
+            failed = (lists_verdict(scores, s.blocklist, s.lexicon) or first_failure(toxicity, cfg.scorers, scores)
+                      or pii_verdict(scores, s.pii))
+            if failed:
+                decision[pos], stage[pos] = failed[0], "safety"
                 alive[pos] = False
 
     decision[alive] = KEEP
