@@ -41,3 +41,18 @@ def test_pipeline_fails_and_leaves_the_evidence(tmp_path):
         with beam.Pipeline() as p:
             p | beam.Create([(("input", "web"), 2), (("kept", "web"), 1)]) | WriteStats(str(path))
     assert json.loads(path.read_text())["balanced"] is False
+
+
+def test_summary_reports_pii_and_skipped_web_records():
+    from rich.console import Console
+
+    from telechat_ptd.pipeline.summary import print_summary
+
+    stats = build_stats({("input", "web"): 10, ("kept", "web"): 9, ("rejected", "web", "safety", "toxic"): 1,
+                         ("pii", "cn_mobile"): 3, ("pii", "email"): 1, ("pii", "documents_redacted"): 2,
+                         ("warc_skipped", "request"): 10, ("warc_skipped", "status_404"): 1})
+    console = Console(record=True, width=200)
+    print_summary(stats, "clean", "out", 2.0, console)
+    text = console.export_text()
+    assert "toxic" in text and "PII redacted in 2 kept documents: cn_mobile 3, email 1" in text
+    assert "no documents (skipped): 11 (request 10, status_404 1)" in text

@@ -27,6 +27,14 @@ def print_summary(stats: dict, mode: str, output: str, seconds: float, console: 
     scorer_ms = stats.get("scorer_ms") or {}
     if scorer_ms:
         console.print("scorer time in workers: " + ", ".join(f"{name} {ms / 1000:.1f} s" for name, ms in sorted(scorer_ms.items())))
+    pii = dict(stats.get("pii") or {})
+    if pii:
+        redacted = pii.pop("documents_redacted", 0)
+        console.print(f"PII redacted in {redacted:,} kept documents: " + ", ".join(f"{kind} {n:,}" for kind, n in sorted(pii.items())))
+    skipped = stats.get("warc_skipped") or {}
+    if skipped:
+        console.print(f"web archive records that are no documents (skipped): {sum(skipped.values()):,} ("
+                      + ", ".join(f"{reason} {n:,}" for reason, n in sorted(skipped.items())) + ")")
     balance = "[green]balanced[/]" if stats["balanced"] else "[red]NOT balanced[/]"
     console.print(
         f"{seconds:.1f} s, {stats['input'] / seconds:,.0f} docs/s, {mb / seconds:.2f} MB/s of text "
