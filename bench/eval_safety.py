@@ -118,7 +118,7 @@ def toxicity_report(data: Path, max_train: int | None) -> None:
     from telechat_ptd.scorers.fasttext_quality import train_fasttext
     from telechat_ptd.scorers.labeled import read_labeled_csv
     from telechat_ptd.scorers.metrics import binary_metrics
-    from telechat_ptd.scorers.reference import normalized
+    from telechat_ptd.scorers.reference import normalized, peoples_daily
     from telechat_ptd.scorers.toxicity import TOXICITY, ToxicityScorer
 
     toxic, ok = read_labeled_csv(data / "labeled/cold_train.csv", "TEXT")
@@ -140,12 +140,20 @@ def toxicity_report(data: Path, max_train: int | None) -> None:
           f"(held-out split of train: ROC-AUC {trained.roc_auc:.4f})")
     print(f"  cold_dev ({len(dev_toxic):,} offensive, {len(dev_ok):,} other, never trained on): ROC-AUC {m['roc_auc']:.4f}  "
           f"precision {m['precision']:.3f}  recall {m['recall']:.3f} at 0.5  (target >= 0.80)")
-    for threshold in (0.5, 0.9):
-        flagged = [s >= threshold for s in scores]
+    for threshold in (0.5, 0.9, 0.99):
+        flagged = [s > threshold for s in scores]
         tp = sum(f and y for f, y in zip(flagged, labels))
-        print(f"    toxicity >= {threshold}: flags {sum(flagged) / len(flagged):.1%} of dev comments, precision "
+        print(f"    toxicity > {threshold}: flags {sum(flagged) / len(flagged):.1%} of dev comments, precision "
               f"{tp / max(1, sum(flagged)):.3f}, recall {tp / max(1, sum(labels)):.3f}")
     print(f"  speed: {len(texts) / seconds:,.0f} comments/s on one core (jieba + fastText, mean {sum(map(len, texts)) / len(texts):.0f} chars)")
+
+    real = {"People's Daily": list(normalized(peoples_daily())),
+            "CLUE": list(normalized(t for t in (data / "zh/clue_corpus_small_sample.txt").read_text(encoding="utf-8").splitlines() if t.strip()))}
+    print("  real text flagged (false positives of a safety rule):")
+    for name, docs in real.items():
+        values = [row["toxicity"] or 0.0 for row in scorer.score(docs)]
+        print(f"    {name:15s} {len(docs):5d} documents: " + ", ".join(
+            f"> {t}: {sum(v > t for v in values) / len(values):.2%}" for t in (0.5, 0.9, 0.99, 0.999)))
 
 
 def main() -> int:
