@@ -15,7 +15,6 @@ SIGNALS: dict[str, tuple[str, ...]] = {
     "gpt2": ("gpt2_perplexity",),
     "toxicity": ("toxicity",),
 }
-REASONS = ("kenlm_perplexity_high", "kenlm_bucket", "fasttext_quality_low", "bert_quality_low", "gpt2_perplexity_high", "toxic")
 
 
 def _above(value, limit) -> bool:
@@ -26,34 +25,27 @@ def _below(value, limit) -> bool:
     return value is not None and limit is not None and value < limit
 
 
+# scorer -> (signal, "max" or "min", its threshold's config field, reason, value format)
+RULES: dict[str, tuple[str, str, str, str, str]] = {
+    "kenlm": ("kenlm_perplexity", "max", "max_perplexity", "kenlm_perplexity_high", ".1f"),
+    "fasttext": ("fasttext_quality", "min", "min_quality", "fasttext_quality_low", ".3f"),
+    "bert": ("bert_quality", "min", "min_quality", "bert_quality_low", ".3f"),
+    "gpt2": ("gpt2_perplexity", "max", "max_perplexity", "gpt2_perplexity_high", ".1f"),
+    "toxicity": ("toxicity", "max", "max_toxicity", "toxic", ".3f"),
+}
+
+
 def verdict(name: str, cfg: ScorersConfig, scores: dict) -> tuple[str, str] | None:
     """(reason, detail) when scorer ``name``'s signals in ``scores`` fail its thresholds."""
-    if name == "kenlm":
-        c = cfg.kenlm
-        ppl = scores.get("kenlm_perplexity")
-        if _above(ppl, c.max_perplexity):
-            return "kenlm_perplexity_high", f"kenlm_perplexity {ppl:.1f} > {c.max_perplexity:g}"
-        bucket = scores.get("kenlm_bucket")
-        if bucket is not None and bucket in c.drop_buckets:
-            return "kenlm_bucket", f"kenlm_bucket {bucket} in {c.drop_buckets}"
-    elif name == "fasttext":
-        q = scores.get("fasttext_quality")
-        if _below(q, cfg.fasttext.min_quality):
-            return "fasttext_quality_low", f"fasttext_quality {q:.3f} < {cfg.fasttext.min_quality:g}"
-    elif name == "bert":
-        q = scores.get("bert_quality")
-        if _below(q, cfg.bert.min_quality):
-            return "bert_quality_low", f"bert_quality {q:.3f} < {cfg.bert.min_quality:g}"
-    elif name == "gpt2":
-        ppl = scores.get("gpt2_perplexity")
-        if _above(ppl, cfg.gpt2.max_perplexity):
-            return "gpt2_perplexity_high", f"gpt2_perplexity {ppl:.1f} > {cfg.gpt2.max_perplexity:g}"
-    elif name == "toxicity":
-        t = scores.get("toxicity")
-        if _above(t, cfg.toxicity.max_toxicity):
-            return "toxic", f"toxicity {t:.3f} > {cfg.toxicity.max_toxicity:g}"
-    else:
+    if name not in RULES:
         raise ValueError(f"unknown scorer {name!r}")
+    signal, kind, field, reason, fmt = RULES[name]
+    value, limit = scores.get(signal), getattr(getattr(cfg, name), field)
+    if (_above if kind == "max" else _below)(value, limit):
+        return reason, f"{signal} {value:{fmt}} {'>' if kind == 'max' else '<'} {limit:g}"
+    bucket = scores.get("kenlm_bucket") if name == "kenlm" else None
+    if bucket is not None and bucket in cfg.kenlm.drop_buckets:
+        return "kenlm_bucket", f"kenlm_bucket {bucket} in {cfg.kenlm.drop_buckets}"
     return None
 
 
