@@ -269,7 +269,7 @@ def decide(signals: Mapping[str, float], cfg: LexiconConfig) -> tuple[str | None
 @dataclass(frozen=True, slots=True)
 class _Automaton:
     matcher: ahocorasick_rs.BytesAhoCorasick
-    hit_info: list[tuple[tuple[str, ...], bool, bool]]
+    hit_info: list[tuple[tuple[int, ...], bool, bool]]  # per term: category indices, boundary before / after
 
 
 class Lexicon:
@@ -310,22 +310,23 @@ class Lexicon:
                 for term in self.terms[category]:
                     by_term.setdefault(term, []).append(category)
             keys = [_utf8(term) for term in by_term]
+            index = {c: i for i, c in enumerate(self.categories)}
             self._automaton = _Automaton(
                 ahocorasick_rs.BytesAhoCorasick(keys, implementation=MATCHER_IMPLEMENTATION),
                 # per pattern index: (categories, needs a boundary before, needs one after)
                 [
-                    (tuple(cats), key[0] in _ASCII_ALNUM, key[-1] in _ASCII_ALNUM)
+                    (tuple(index[c] for c in cats), key[0] in _ASCII_ALNUM, key[-1] in _ASCII_ALNUM)
                     for key, cats in zip(keys, by_term.values())
                 ],
             )
         return self._automaton
 
-    def counts(self, text: str) -> dict[str, int]:
-        """Hits per category (every category present, zeros included)."""
-        counts = dict.fromkeys(self.categories, 0)
+    def _hits(self, text: str) -> list[int]:
+        """Hits per category, in ``self.categories`` order."""
         auto = self._build()
+        hits = [0] * len(self.categories)
         if not text or not auto.hit_info:
-            return counts
+            return hits
         scanned = _utf8(fold_case(text))
         n = len(scanned)
         hit_info = auto.hit_info
@@ -337,22 +338,24 @@ class Lexicon:
             if right and end < n and scanned[end] in _ASCII_ALNUM:
                 continue
             for c in cats:
-                counts[c] += 1
-        return counts
+                hits[c] += 1
+        return hits
+
+    def counts(self, text: str) -> dict[str, int]:
+        """Hits per category (every category present, zeros included)."""
+        return dict(zip(self.categories, self._hits(text)))
 
     def signals(self, text: str) -> dict[str, float]:
         """``lex_<category>_hits`` and ``lex_<category>_density`` (hits per 1,000 characters)."""
-        out: dict[str, float] = {}
         per_k = 1000.0 / len(text) if text else 0.0
-        # counts() lists the categories in self.categories order, as _signal_keys does
-        for (h_key, d_key), hits in zip(self._signal_keys, self.counts(text).values()):
-            out[h_key] = hits
-            out[d_key] = hits * per_k
-        return out
+        values = []
+        for hits in self._hits(text):
+            values += (hits, hits * per_k)
+        return dict(zip(self._signal_keys, values))
 
     @cached_property
-    def _signal_keys(self) -> tuple[tuple[str, str], ...]:
-        return tuple((hits_key(c), density_key(c)) for c in self.categories)
+    def _signal_keys(self) -> tuple[str, ...]:
+        return tuple(key for c in self.categories for key in (hits_key(c), density_key(c)))
 
     def __getstate__(self) -> dict:
         return {"terms": self.terms, "report": self.report}
