@@ -22,6 +22,7 @@ from telechat_ptd.pipeline.stages import ExactDedup, ProcessDocs
 from telechat_ptd.pipeline.stats import WriteStats
 from telechat_ptd.pipeline.write import ShardFormat, WriteShards, join_path, json_line
 from telechat_ptd.safety.verdict import SIGNALS as SAFETY_SIGNALS
+from telechat_ptd.safety.verdict import stage_enabled
 from telechat_ptd.scorers.config import QUALITY
 from telechat_ptd.scorers.thresholds import SIGNALS as SCORER_SIGNALS
 
@@ -201,7 +202,7 @@ def build(pipeline: beam.Pipeline, mode: str, files: list[tuple[str, int]], cfg:
         errors += scored.errors
         counts += scored.counts
 
-    if mode != "dedup" and safety.enabled(cfg):
+    if mode != "dedup" and stage_enabled(cfg):
         if mode == "annotate":
             # As for the scorers: every row gets every safety signal, the kept ones a decision.
             earlier = rejected | "EarlierRejectedSafety" >> beam.Flatten()

@@ -28,11 +28,6 @@ from telechat_ptd.scorers.config import SAFETY
 STAGE = "safety"
 
 
-def enabled(cfg: Config) -> bool:
-    s = cfg.safety
-    return s.blocklist.enabled or s.lexicon.enabled or s.pii.enabled or cfg.scorers.toxicity.enabled
-
-
 class _Verdicts(beam.DoFn):
     """Base of the deciding DoFns: ``decide`` False (annotate) only attaches signals."""
 

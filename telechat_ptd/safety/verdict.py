@@ -20,6 +20,12 @@ SIGNALS = {
 }
 
 
+def stage_enabled(cfg) -> bool:
+    """Whether a job with ``cfg`` (the whole Config) runs the safety stage at all."""
+    s = cfg.safety
+    return s.blocklist.enabled or s.lexicon.enabled or s.pii.enabled or cfg.scorers.toxicity.enabled
+
+
 def lexicon_summary(signals: Mapping[str, float], cfg: lx.LexiconConfig) -> dict:
     """``lexicon_category``, ``lexicon_hits`` and ``lexicon_density`` of the deciding category."""
     categories = [k[len("lex_"):-len("_hits")] for k in signals if k.startswith("lex_") and k.endswith("_hits")]

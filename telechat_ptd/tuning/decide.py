@@ -21,7 +21,7 @@ from telechat_ptd.filters.engine import FAMILIES
 from telechat_ptd.filters.rule import Rule
 from telechat_ptd.pipeline.config import Config, changed_keys
 from telechat_ptd.safety.verdict import SIGNALS as SAFETY_SIGNALS
-from telechat_ptd.safety.verdict import lists_verdict, pii_verdict
+from telechat_ptd.safety.verdict import lists_verdict, pii_verdict, stage_enabled
 from telechat_ptd.scorers.config import QUALITY, SAFETY
 from telechat_ptd.scorers.thresholds import SIGNALS as SCORER_SIGNALS
 from telechat_ptd.scorers.thresholds import first_failure
@@ -213,7 +213,7 @@ def decide(rows: pd.DataFrame, cfg: Config, signatures: SignatureCache, exact_ke
 
     s = cfg.safety
     toxicity = cfg.scorers.enabled(SAFETY)
-    if s.blocklist.enabled or s.lexicon.enabled or s.pii.enabled or toxicity:
+    if stage_enabled(cfg):
         columns = [c for c in (*SAFETY_SIGNALS, *SCORER_SIGNALS["toxicity"]) if c in rows.columns]
         for pos in np.flatnonzero(alive):
             scores = {c: _value(rows[c].iat[pos]) for c in columns}
