@@ -84,7 +84,10 @@ def build_jsonl(lines: list[str], target_mb: float, path: Path) -> tuple[int, in
 # --------------------------------------------------------------------------- measuring a job
 
 
-def measure(cmd: list[str], log: Path, timeout_s: float, interval: float = 0.2) -> dict:
+def measure(cmd: list[str], log: Path, timeout_s: float, interval: float = 0.2, observe=None) -> dict:
+    """``observe(procs)``, when given, is called at every poll with the live process tree
+    (psutil.Process objects, the job's own process first): bench_scale records per-process
+    peaks with it."""
     import psutil
 
     t0 = time.perf_counter()
@@ -113,6 +116,8 @@ def measure(cmd: list[str], log: Path, timeout_s: float, interval: float = 0.2) 
             peak_single = max(peak_single, rss)
         peak_tree = max(peak_tree, tree)
         max_procs = max(max_procs, len(procs))
+        if observe is not None:
+            observe(procs)
         if time.perf_counter() - t0 > timeout_s and not timed_out:
             timed_out = True
             for p in reversed(procs):  # our child and its descendants, by pid
@@ -132,12 +137,12 @@ def measure(cmd: list[str], log: Path, timeout_s: float, interval: float = 0.2) 
 
 
 def run_job(input_path: Path, out_dir: Path, beam_args: list[str], timeout_s: float, command: str = "clean",
-            extra: tuple[str, ...] = ()) -> dict:
+            extra: tuple[str, ...] = (), observe=None) -> dict:
     cmd = [sys.executable, "-m", "telechat_ptd.pipeline.cli", command, str(input_path), "-o", str(out_dir), "-q", *extra]
     if beam_args:
         cmd += ["--", *beam_args]
     log = out_dir.parent / f"{out_dir.name}.log"
-    res = measure(cmd, log, timeout_s)
+    res = measure(cmd, log, timeout_s, observe=observe)
     res["cmd"] = cmd
     res["log"] = log
     stats_path = out_dir / "stats.json"

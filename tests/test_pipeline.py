@@ -202,34 +202,3 @@ def test_clean_without_input_runs_the_embedded_sample(sample_dir, tmp_path, monk
     monkeypatch.setenv("PTD_SAMPLE_DIR", str(sample_dir))
     assert main(["clean", "-o", str(tmp_path / "out"), "-q"]) == 0
     assert json.loads((tmp_path / "out" / "stats.json").read_text())["input"] > 2000
-
-
-def test_portable_runner_with_local_job_service_gives_identical_output(sample_dir, clean_out, tmp_path):
-    """The path Flink and Spark take: a job service and SDK workers outside the driver."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        port = s.getsockname()[1]
-    service = subprocess.Popen(
-        [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("localhost", port)) == 0:
-                    break
-            time.sleep(0.5)
-        run_job("clean", [str(sample_dir)], str(tmp_path), None, [],
-                ["--runner=PortableRunner", f"--job_endpoint=localhost:{port}", "--environment_type=LOOPBACK"])
-    finally:
-        service.terminate()
-        service.wait(timeout=30)
-    out, _ = clean_out
-    for rel in ("data/0.jsonl.gz", "rejected/0.jsonl.gz", "errors/0.jsonl", "stats.json"):
-        assert (tmp_path / rel).read_bytes() == (out / rel).read_bytes(), rel

@@ -160,15 +160,17 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
 
     import apache_beam as beam
     from apache_beam.io.filesystems import FileSystems
-    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
     from telechat_ptd.pipeline import graph
     from telechat_ptd.pipeline.config import load_config, to_yaml
     from telechat_ptd.pipeline.inputs import expand_inputs
+    from telechat_ptd.pipeline.paths import for_workers
 
     cfg = load_config(config, overrides)
     files = expand_inputs(inputs)
     options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
+    cfg, output = for_workers(cfg, output, files, options.view_as(StandardOptions).runner)
     with beam.Pipeline(options=options) as pipeline:
         graph.build(pipeline, mode, files, cfg, output)
     # The effective config beside the output: a notebook retunes from the thresholds that
@@ -224,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(ours)
     from telechat_ptd.pipeline.config import ConfigError, load_config, to_yaml
     from telechat_ptd.pipeline.inputs import InputError
+    from telechat_ptd.pipeline.paths import WorkerPathError
     from telechat_ptd.pipeline.resources import ResourceErrors
 
     try:
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         stats = run_job(args.command, inputs, args.output, args.config, overrides, beam_args)
         print_summary(stats, args.command, args.output, time.perf_counter() - started)
         return 0
-    except (ConfigError, InputError, *ResourceErrors) as exc:
+    except (ConfigError, InputError, WorkerPathError, *ResourceErrors) as exc:
         print(f"ptd: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the pipeline's own failure: say what failed, not a Beam stack

@@ -157,6 +157,10 @@ class _WriteTempShard(beam.DoFn):
         yield shard, path, dict(counts)
 
 
+def _basename(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
 class _Finalize(beam.DoFn):
     """Rename every temporary shard into place, create the empty ones, drop stale shards."""
 
@@ -175,8 +179,12 @@ class _Finalize(beam.DoFn):
                 written.append((shard, path, {}))
         finals = [join_path(self.directory, self.fmt.name(shard)) for shard, _, _ in written]
         existing = {m.path for r in FileSystems.match([join_path(self.directory, "*")]) for m in r.metadata_list}
-        FileSystems.delete([p for p in finals if p in existing])
-        FileSystems.rename([path for _, path, _ in written], finals)
+        # A retried bundle (Dataflow and Flink retry failed ones) finds the shards an earlier
+        # attempt already moved: only temporary shards still there are moved.
+        temps = {_basename(m.path) for r in FileSystems.match([join_path(self.temp_dir, "*")]) for m in r.metadata_list}
+        moves = [(path, final) for (_, path, _), final in zip(written, finals) if _basename(path) in temps]
+        FileSystems.delete([final for _, final in moves if final in existing])
+        FileSystems.rename([path for path, _ in moves], [final for _, final in moves])
         stale = [p for p in existing - set(finals) if self.fmt.pattern.match(p.rsplit("/", 1)[-1])]
         if stale:
             FileSystems.delete(stale)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from telechat_ptd.scorers.modelpath import ModelPathError, check_model, fetch
+
 DATATROVE_SOURCE = "ut1:datatrove"
 DATATROVE_ASSET = ("assets", "url_filterblacklistsv0_3_0.tar.gz")
 _LIST_FILES = ("domains", "urls")
@@ -100,7 +102,14 @@ def check_sources(cfg: BlocklistConfig) -> None:
             _datatrove_tarball()
             continue
         category, sep, location = entry.partition("=")
-        path = Path(location if sep else entry).expanduser()
+        location = location if sep and "://" not in category else entry
+        if "://" in location:
+            try:
+                check_model(location, what="safety.blocklist.paths")
+            except ModelPathError as exc:
+                raise BlocklistError(f"{exc} (from {entry!r})") from None
+            continue
+        path = Path(location).expanduser()
         if not path.exists():
             raise BlocklistError(f"safety.blocklist.paths: {path} not found (from {entry!r})")
 
@@ -123,13 +132,17 @@ def _iter_lists(entry: str) -> Iterator[tuple[str, str, bytes]]:
     category, sep, location = entry.partition("=")
     if entry == DATATROVE_SOURCE:
         category, path = "datatrove", _datatrove_tarball()
+        name = path.name
     else:
-        if not sep:
+        if not sep or "://" in category:
             category, location = "", entry
-        path = Path(location).expanduser()
+        try:
+            path, name = fetch(location)
+        except ModelPathError as exc:
+            raise BlocklistError(f"blocklist path: {exc} (from {entry!r})") from None
     if not path.exists():
         raise BlocklistError(f"blocklist path not found: {path} (from {entry!r})")
-    flat = category.strip() or _source_name(path)
+    flat = category.strip() or _source_name(Path(name))
     found = False
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.name in _LIST_FILES and p.is_file()):

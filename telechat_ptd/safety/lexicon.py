@@ -34,6 +34,8 @@ from pathlib import Path
 import ahocorasick_rs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from telechat_ptd.scorers.modelpath import ModelPathError, fetch
+
 # Byte values: the automaton scans UTF-8, where ASCII bytes only ever stand for themselves.
 _ASCII_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 # Invisible characters seen at line starts of concatenated lexicon files (BOMs mid-file).
@@ -180,9 +182,12 @@ def load_sources(sources: Iterable[str], min_term_chars: int = 2) -> tuple[dict[
                     add(p.name[: -len(".txt")], p)
             continue
         category, sep, location = entry.partition("=")
-        if not sep:
+        if not sep or "://" in category:
             category, location = "", entry
-        path = Path(location).expanduser()
+        try:
+            path, name = fetch(location)
+        except ModelPathError as exc:
+            raise LexiconError(f"lexicon path: {exc} (from {entry!r})") from None
         if path.is_dir():
             if category:
                 raise LexiconError(f"{entry!r}: CATEGORY=PATH takes a file; a folder gives one category per file")
@@ -192,7 +197,7 @@ def load_sources(sources: Iterable[str], min_term_chars: int = 2) -> tuple[dict[
             for p in files:
                 add(p.stem, p)
         elif path.is_file():
-            add(category.strip() or path.stem, path)
+            add(category.strip() or Path(name).stem, path)
         else:
             raise LexiconError(f"lexicon path not found: {path} (from {entry!r})")
     return cats, report

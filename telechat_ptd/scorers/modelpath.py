@@ -89,3 +89,14 @@ def local_copy(path: str, cache_dir: str | None = None) -> str:
         staging.rename(root)
         done.touch()
     return str(root / "model")
+
+
+def fetch(location: str) -> tuple[Path, str]:
+    """(local path, file name as given) of a data file or folder (lexicon, blocklist) on any
+    filesystem: remote ones are copied once per process like models, and keep their name,
+    which names a category."""
+    name = location.rstrip("/").rsplit("/", 1)[-1]
+    if _is_remote(location):
+        check_model(location, what=location)
+        return Path(local_copy(location)), name
+    return Path(_local(location)).expanduser(), name

@@ -1,0 +1,1 @@
+"""Runner adapters for Beam runners that cannot run the job graph as they are."""
