@@ -17,6 +17,7 @@ from telechat_ptd.pipeline.config import Config
 from telechat_ptd.safety.blocklist import DATATROVE_SOURCE
 from telechat_ptd.safety.lexicon import DEFAULT_SOURCE
 from telechat_ptd.scorers.config import QUALITY, SAFETY
+from telechat_ptd.scorers.modelpath import is_remote
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ LOCAL = {"directrunner", "direct", "bundlebaseddirectrunner", "swallowingdirectr
 
 class WorkerPathError(ValueError):
     pass
-
-
-def _is_local(path: str) -> bool:
-    return "://" not in path or path.startswith("file://")
 
 
 def _absolute(path: str) -> str:
@@ -55,7 +52,7 @@ def local_paths(cfg: Config, output: str) -> tuple[Config, str, list[tuple[str, 
     found: list[tuple[str, str]] = []
 
     def fix(key: str, path: str) -> str:
-        if not _is_local(path):
+        if is_remote(path):
             return path
         absolute = _absolute(path)
         found.append((key, absolute))
@@ -89,7 +86,7 @@ def for_workers(cfg: Config, output: str, files: list[tuple[str, int]], runner: 
     """The config and output as the workers of ``runner`` must see them (see the module doc);
     ``files`` are the expanded inputs, already absolute."""
     cfg, output, local = local_paths(cfg, output)
-    local += [("INPUT", path) for path, _ in files if _is_local(path)]
+    local += [("INPUT", path) for path, _ in files if not is_remote(path)]
     name = (runner or "DirectRunner").rsplit(".", 1)[-1].lower()
     if local and name in REMOTE_ONLY:
         listed = "; ".join(f"{key}: {path}" for key, path in local)

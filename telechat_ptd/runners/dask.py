@@ -3,7 +3,7 @@
 ``--runner=telechat_ptd.runners.dask.DaskRunner --dask_client_address=tcp://HOST:8786``
 
 Beam 2.77's ``apache_beam.runners.dask.dask_runner.DaskRunner`` translates Create, ParDo,
-GroupByKey and Flatten to dask bags, but three things break a graph like ours, and this
+GroupByKey and Flatten to dask bags, but four things break a graph like ours, and this
 subclass replaces the graph translation (the ops themselves are Beam's):
 
 * **Tagged outputs.** It keeps one bag per transform, so every output of a multi-output

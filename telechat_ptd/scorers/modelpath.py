@@ -22,7 +22,8 @@ class ModelPathError(ValueError):
     pass
 
 
-def _is_remote(path: str) -> bool:
+def is_remote(path: str) -> bool:
+    """On a Beam filesystem other than the local disk (``file://`` is local)."""
     return "://" in path and not path.startswith("file://")
 
 
@@ -35,7 +36,7 @@ def check_model(path: str | None, required: tuple[str, ...] = (), what: str = "m
     folder; empty for a single-file model); otherwise ModelPathError naming what is missing."""
     if not path:
         raise ModelPathError(f"{what}: no model path set")
-    if _is_remote(path):
+    if is_remote(path):
         from apache_beam.io.filesystems import FileSystems
 
         try:
@@ -65,7 +66,7 @@ def check_model(path: str | None, required: tuple[str, ...] = (), what: str = "m
 def local_copy(path: str, cache_dir: str | None = None) -> str:
     """A local path holding the model at ``path``: ``path`` itself when local, else a copy in
     ``cache_dir`` (default: the system temp folder) made once per process and reused."""
-    if not _is_remote(path):
+    if not is_remote(path):
         return _local(path)
     from apache_beam.io.filesystems import FileSystems
 
@@ -96,7 +97,7 @@ def fetch(location: str) -> tuple[Path, str]:
     filesystem: remote ones are copied once per process like models, and keep their name,
     which names a category."""
     name = location.rstrip("/").rsplit("/", 1)[-1]
-    if _is_remote(location):
+    if is_remote(location):
         check_model(location, what=location)
         return Path(local_copy(location)), name
     return Path(_local(location)).expanduser(), name
