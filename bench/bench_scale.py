@@ -30,10 +30,14 @@ wall, tree CPU from os.wait4, kill after ``--timeout-s``):
   pids; the cluster is fresh for each run and torn down after it. When the runner module is
   missing or the run fails, the row says so with the error's last line and the bench goes on.
 
-CFG turns on normalization, the rule filters, language ID, exact + near dedup and the safety
-stage's lexicon and PII redaction (blocklist off), and turns *off* every model scorer
+CFG (``--stages all``) turns on normalization, the rule filters, language ID, exact + near
+dedup and the safety stage's lexicon and PII redaction (blocklist off), and turns *off* every
+model scorer
 (kenlm, fasttext, bert, gpt2, toxicity): the scale question is about the Beam graph and its
 shuffles, and the scorers' per-core cost is measured by bench/cost_estimate.py instead.
+``--stages none`` (every stage off: read, shard writes, stats) and ``--stages near`` (near
+dedup alone) are controls: a worker whose memory grows as much with every stage off grows
+with Beam's runner, not with a stage.
 
 Every process of the job is polled every ``--interval`` s (psutil RSS and CPU times): the
 driver (the ptd process), each child (multi_processing SDK workers, labelled from their command
@@ -83,6 +87,19 @@ CONFIG = {
     "dedup": {"exact": {"enabled": True}, "near": {"enabled": True}},
     "safety": {"blocklist": {"enabled": False}, "lexicon": {"enabled": True}, "pii": {"enabled": True}},
     "scorers": {name: {"enabled": False} for name in SCORERS},
+}
+# --stages: which stages CFG turns on. "none" (read and write only) and "near" (near dedup
+# alone) are controls that tell Beam's own memory from a stage's.
+_OFF = {"normalize": {"enabled": False}, "filters": {"enabled": False},
+        "dedup": {"exact": {"enabled": False}, "near": {"enabled": False}},
+        "safety": {"blocklist": {"enabled": False}, "lexicon": {"enabled": False}, "pii": {"enabled": False}},
+        "scorers": CONFIG["scorers"]}
+STAGES = {
+    "all": (CONFIG, "normalize + rule filters + language ID (zh, en) + exact and near dedup + safety lexicon and PII "
+                    "(blocklist off); model scorers kenlm/fasttext/bert/gpt2/toxicity OFF for the scale runs"),
+    "none": (_OFF, "CONTROL: every stage off (read, write shards and stats only)"),
+    "near": ({**_OFF, "dedup": {"exact": {"enabled": False}, "near": {"enabled": True}}},
+             "CONTROL: near dedup only (MinHash, LSH buckets, connected components, join), every other stage off"),
 }
 TIMING = re.compile(r"second|wall|time|elapsed|duration|started|finished", re.I)
 
@@ -456,6 +473,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--corpus", type=Path, help="use this corpus directory instead of generating one (one size)")
     ap.add_argument("--setups", default="direct1,direct2,dask2", help=f"comma-separated, of {', '.join(SETUPS)}")
+    ap.add_argument("--stages", choices=list(STAGES), default="all",
+                    help="all (default): every stage but the model scorers; none / near: controls, every stage off / "
+                         "near dedup alone")
     ap.add_argument("--timeout-s", type=float, default=4 * 3600, help="kill a job (and its descendants) after this")
     ap.add_argument("--tmpdir", type=Path, help="where corpora and outputs go (default: the system's temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep generated corpora and outputs")
@@ -482,13 +502,13 @@ def main(argv=None) -> int:
     cfg = tmp / "scale.yaml"
     import yaml
 
-    cfg.write_text(yaml.safe_dump(CONFIG, sort_keys=False))
+    config, described = STAGES[args.stages]
+    cfg.write_text(yaml.safe_dump(config, sort_keys=False))
     fingerprint = source_fingerprint()
     print(f"bench_scale: setups {', '.join(setups)}; corpus {args.corpus or ', '.join(f'{d:,}' for d in sizes_docs) + ' docs (synthetic)'}; "
           f"python {platform.python_version()}, apache-beam {ver('apache-beam')}, dask {ver('distributed')}, {os.cpu_count()} CPUs; "
           f"telechat_ptd source sha1 {fingerprint}; tmp {tmp}", flush=True)
-    print("  config: normalize + rule filters + language ID (zh, en) + exact and near dedup + safety lexicon and PII "
-          "(blocklist off); model scorers kenlm/fasttext/bert/gpt2/toxicity OFF for the scale runs", flush=True)
+    print(f"  config ({args.stages}): {described}", flush=True)
     runs: list[dict] = []
     sizes: dict[str, dict] = {}
     try:

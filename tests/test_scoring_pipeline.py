@@ -64,7 +64,7 @@ def annotated(models, corpus, tmp_path_factory):
     return out, rows
 
 
-SIGNALS = ["kenlm_perplexity", "kenlm_bucket", "fasttext_quality", "bert_quality", "gpt2_perplexity"]
+SIGNALS = ["kenlm_perplexity", "kenlm_bucket", "kenlm_context_ratio", "fasttext_quality", "bert_quality", "gpt2_perplexity"]
 
 
 def test_every_chinese_row_gets_every_signal_and_other_languages_none(annotated):
@@ -119,6 +119,19 @@ def test_perplexity_threshold_rejects_shuffled_text_and_the_what_if_agrees(annot
     assert compare_counts(what.counts(), stats) == []
     exported = tuner.export(what, tmp_path / "retuned.yaml")
     assert compare_counts(what.counts(), run_clean([str(corpus)], tmp_path / "again", exported)) == []
+
+
+def test_context_ratio_threshold_rejects_word_salad_and_the_what_if_agrees(annotated, models, corpus, tmp_path):
+    _, rows = annotated
+    ratio = rows.loc[rows["lang"] == "zh", "kenlm_context_ratio"].sort_values()
+    limit = round((ratio.iloc[29] + ratio.iloc[30]) / 2, 6)
+    above = set(ratio.index[30:])
+    assert sum(i.startswith("shuf") for i in above) >= 25
+    sets = scorer_sets(models, **{"scorers.kenlm.max_context_ratio": limit})
+    stats = run_job("clean", [str(corpus)], str(tmp_path / "clean"), None, sets, [])
+    assert stats["balanced"] and stats["rejected_by_reason"]["kenlm_context_ratio_high"] == 30
+    what = Tuner.load(annotated[0]).what_if({"scorers.kenlm.max_context_ratio": limit})
+    assert compare_counts(what.counts(), stats) == []
 
 
 def test_a_scorer_that_raises_sends_the_document_to_errors(models, corpus, tmp_path, monkeypatch):

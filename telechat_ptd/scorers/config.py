@@ -27,6 +27,7 @@ class _Scorer(BaseModel):
 
 class KenLMConfig(_Scorer):
     max_perplexity: float | None = Field(gt=0)
+    max_context_ratio: float | None = Field(gt=0)
     drop_buckets: list[Bucket]
 
 
