@@ -160,22 +160,16 @@ def test_model_folder_holds_binary_and_reference_percentiles(model_dir):
 
 
 @needs_programs
-def test_shuffled_documents_have_higher_perplexity(scorer, documents):
+@pytest.mark.parametrize(("signal", "min_auc"), [("kenlm_perplexity", 0.85), ("kenlm_context_ratio", 0.95)])
+def test_shuffled_documents_score_higher(scorer, documents, signal, min_auc):
+    """Each document's shuffle scores higher on both; across documents, the context ratio also
+    sorts all real above all shuffled far better (perplexity varies with the subject)."""
     rng = random.Random(0)
     unseen = _unseen(documents)
-    real = [s["kenlm_perplexity"] for s in scorer.score(unseen)]
-    shuffled = [s["kenlm_perplexity"] for s in scorer.score([shuffle(d, rng) for d in unseen])]
+    real = [s[signal] for s in scorer.score(unseen)]
+    shuffled = [s[signal] for s in scorer.score([shuffle(d, rng) for d in unseen])]
     assert sum(s > r for r, s in zip(real, shuffled)) > 0.95 * len(unseen)
-
-
-@needs_programs
-def test_shuffled_documents_have_a_higher_context_ratio(scorer, documents):
-    rng = random.Random(0)
-    unseen = _unseen(documents)
-    real = [s["kenlm_context_ratio"] for s in scorer.score(unseen)]
-    shuffled = [s["kenlm_context_ratio"] for s in scorer.score([shuffle(d, rng) for d in unseen])]
-    assert sum(s > r for r, s in zip(real, shuffled)) > 0.95 * len(unseen)
-    assert roc_auc([1] * len(real) + [0] * len(shuffled), [-r for r in real + shuffled]) > 0.95
+    assert roc_auc([1] * len(real) + [0] * len(shuffled), [-r for r in real + shuffled]) > min_auc
 
 
 @needs_programs
