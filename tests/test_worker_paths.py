@@ -76,3 +76,20 @@ def test_missing_remote_lists_fail_with_their_path(project):
     with pytest.raises(BlocklistError, match="nope.txt"):
         check_sources(BlocklistConfig(enabled=True, paths=[missing]))
     assert os.getcwd() == str(project)
+
+
+@pytest.mark.parametrize(("args", "warned"), [
+    ([], False),
+    (["--runner=DirectRunner", "--direct_num_workers=1"], False),
+    (["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"], True),
+    (["--direct_num_workers=0"], True),  # 0: one worker per core
+    (["--runner=PortableRunner", "--direct_num_workers=2"], False),
+])
+def test_a_multi_worker_direct_runner_is_warned_about(args, warned, caplog):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from telechat_ptd.pipeline.cli import _warn_parallel_direct
+
+    with caplog.at_level("WARNING", logger="telechat_ptd.pipeline.cli"):
+        _warn_parallel_direct(PipelineOptions(args))
+    assert ("lost documents" in caplog.text) is warned
