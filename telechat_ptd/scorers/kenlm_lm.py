@@ -72,10 +72,8 @@ class BigramLogProb:
     cleared when it reaches ``PAIR_CACHE`` pairs."""
 
     def __init__(self, model):
-        import kenlm
-
         self.model = model
-        self._state = kenlm.State
+        self._state = _kenlm().State
         self.memo: dict[tuple[str | None, str], float] = {}
 
     def _logprob(self, previous: str | None, unit: str) -> float:
