@@ -191,7 +191,7 @@ def _warn_parallel_direct(options) -> None:
     workers = options.view_as(DirectOptions).direct_num_workers
     if runner in ("DirectRunner", "BundleBasedDirectRunner") and workers != 1:
         logging.getLogger(__name__).warning(
-            "DirectRunner with direct_num_workers=%s: on 250,000 documents Beam's multi-worker DirectRunner lost "
+            "DirectRunner with direct_num_workers=%s: on 250,000 documents a multi-worker DirectRunner job lost "
             "documents in near dedup's joins, and the accounting check failed the job when it ended. For large "
             "inputs use one DirectRunner worker (the default) or a real runner (README: Running at scale).", workers)
 
