@@ -32,8 +32,7 @@ wall, tree CPU from os.wait4, kill after ``--timeout-s``):
 
 CFG (``--stages all``) turns on normalization, the rule filters, language ID, exact + near
 dedup and the safety stage's lexicon and PII redaction (blocklist off), and turns *off* every
-model scorer
-(kenlm, fasttext, bert, gpt2, toxicity): the scale question is about the Beam graph and its
+model scorer (kenlm, fasttext, bert, gpt2, toxicity): the scale question is about the Beam graph and its
 shuffles, and the scorers' per-core cost is measured by bench/cost_estimate.py instead.
 ``--stages none`` (every stage off: read, shard writes, stats) and ``--stages near`` (near
 dedup alone) are controls: a worker whose memory grows as much with every stage off grows

