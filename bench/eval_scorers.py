@@ -9,11 +9,17 @@ The share of job time: `ptd clean` on the embedded sample with configs/run.yaml 
 on), against the time each scorer takes alone on the documents that reach the scoring stage.
 
     python bench/eval_scorers.py [--models models] [--docs 600] [--skip-job]
+
+The documents can be written once (--write-eval-set FILE) and scored elsewhere (--eval-set
+FILE: no shared data and no jieba needed there), for instance on a GPU machine that trains
+larger transformer scorers (bench/train_scorers_gpu.sh); --only and --model NAME=PATH pick the
+scorers and their model folders.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -48,18 +54,57 @@ def labeled() -> tuple[list[str], list[str]]:
     return clean, dirty
 
 
-def load_scorers(models: Path) -> dict:
+# scorer row: (model path under --models, signal, sign: +1 when higher means better)
+ROWS = {
+    "kenlm": ("kenlm", "kenlm_perplexity", -1),
+    "kenlm ctx": ("kenlm", "kenlm_context_ratio", -1),
+    "fasttext": ("quality.bin", "fasttext_quality", 1),
+    "bert": ("bert-quality", "bert_quality", 1),
+    "gpt2": ("gpt2-ref", "gpt2_perplexity", -1),
+}
+MARKER = {"kenlm": "meta.json", "quality.bin": "", "bert-quality": "config.json", "gpt2-ref": "config.json"}
+
+
+def load_scorer(row: str, path: Path):
     from telechat_ptd.scorers.registry import scorer_class
     from telechat_ptd.scorers.transformer import Scorer
 
-    kenlm = scorer_class("kenlm").load(str(models / "kenlm"))
-    return {
-        "kenlm": (kenlm, "kenlm_perplexity", -1),
-        "kenlm ctx": (kenlm, "kenlm_context_ratio", -1),
-        "fasttext": (scorer_class("fasttext").load(str(models / "quality.bin")), "fasttext_quality", 1),
-        "bert": (Scorer.load(str(models / "bert-quality"), kind="classifier", signal="bert_quality", batch_size=16), "bert_quality", 1),
-        "gpt2": (Scorer.load(str(models / "gpt2-ref"), kind="perplexity", batch_size=16), "gpt2_perplexity", -1),
-    }
+    if row == "bert":
+        return Scorer.load(str(path), kind="classifier", signal="bert_quality", batch_size=16)
+    if row == "gpt2":
+        return Scorer.load(str(path), kind="perplexity", batch_size=16)
+    return scorer_class(row.split()[0]).load(str(path))
+
+
+def model_paths(models: Path, rows: list[str], overrides: list[str]) -> dict[str, Path]:
+    paths = {row: models / ROWS[row][0] for row in rows}
+    for item in overrides:
+        row, sep, path = item.partition("=")
+        if not sep or row not in ROWS:
+            sys.exit(f"{PROG}: --model takes NAME=PATH with NAME one of {', '.join(ROWS)}; got {item!r}")
+        if row in paths:
+            paths[row] = Path(path)
+    for row, path in paths.items():
+        marker = MARKER[ROWS[row][0]]
+        if not (path / marker if marker else path).exists():
+            sys.exit(f"{PROG}: {path / marker if marker else path} not found for {row}; run 'make models' first")
+    return paths
+
+
+def eval_set(args) -> dict:
+    """real, degraded (per kind), clean, dirty: built from the shared data, or read from
+    --eval-set."""
+    if args.eval_set:
+        return json.loads(args.eval_set.read_text(encoding="utf-8"))
+    if not SHARED.is_dir():
+        sys.exit(f"{PROG}: {SHARED} not found; the evaluation needs the shared real data (or --eval-set)")
+    from telechat_ptd.scorers.degrade import DEGRADATIONS, degrade
+
+    docs = real_documents(2 * args.docs, args.seed)
+    real, other = docs[: args.docs], docs[args.docs :]
+    clean, dirty = labeled()
+    return {"real": real, "others": len(other), "clean": clean, "dirty": dirty,
+            "degraded": {kind: [t for _, t in degrade(other, [kind], args.seed)] for kind in DEGRADATIONS}}
 
 
 def values(scorer, signal: str, sign: int, texts: list[str]) -> list[float]:
@@ -79,29 +124,46 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=600, help="real documents evaluated (default 600)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-job", action="store_true", help="do not time ptd clean on the sample")
+    ap.add_argument("--write-eval-set", type=Path, metavar="FILE", help="write the evaluation documents to FILE (JSON) and stop")
+    ap.add_argument("--eval-set", type=Path, metavar="FILE", help="score the documents of FILE (from --write-eval-set)")
+    ap.add_argument("--only", default=",".join(ROWS), metavar="NAMES",
+                    help=f"comma-separated scorer rows (default all: {','.join(ROWS)})")
+    ap.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                    help="model of one scorer row instead of the one under --models (repeatable)")
     args = ap.parse_args()
-    if not SHARED.is_dir():
-        sys.exit(f"{PROG}: {SHARED} not found; the evaluation needs the shared real data")
-    missing = [p for p in ("kenlm/meta.json", "quality.bin", "bert-quality/config.json", "gpt2-ref/config.json") if not (args.models / p).exists()]
-    if missing:
-        sys.exit(f"{PROG}: {args.models}/{missing[0]} not found; run 'make models' first")
+    rows = [r.strip() for r in args.only.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        sys.exit(f"{PROG}: unknown scorer {unknown[0]!r} in --only; choose from {', '.join(ROWS)}")
+    data = eval_set(args)
+    if args.write_eval_set:
+        args.write_eval_set.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        print(f"{PROG}: wrote {len(data['real'])} real documents and {len(data['degraded'])} degraded kinds to {args.write_eval_set}")
+        return
+    paths = model_paths(args.models, rows, args.model)
 
     import torch
 
-    torch.set_num_threads(1)
-    from telechat_ptd.scorers.degrade import DEGRADATIONS, degrade, is_chinese
-    from telechat_ptd.shards import iter_texts
+    from telechat_ptd.device import resolve_device
+    from telechat_ptd.scorers.degrade import is_chinese
     from telechat_ptd.scorers.metrics import roc_auc
+    from telechat_ptd.shards import iter_texts
 
-    print(f"code {source_fingerprint()}, models {args.models}, {os.cpu_count()} cores")
-    docs = real_documents(2 * args.docs, args.seed)
-    real, other = docs[: args.docs], docs[args.docs :]
-    bad = {kind: [t for _, t in degrade(other, [kind], args.seed)] for kind in DEGRADATIONS}
-    clean, dirty = labeled()
+    torch.set_num_threads(1)
+    device = resolve_device("auto")
+    print(f"code {source_fingerprint()}, models " + ", ".join(f"{r} {p}" for r, p in paths.items()) + f"; {os.cpu_count()} cores, "
+          f"transformers on {device}")
+    real, bad, clean, dirty = data["real"], data["degraded"], data["clean"], data["dirty"]
     print(f"{len(real)} held-out real documents (mean {sum(map(len, real)) / len(real):.0f} chars); "
-          f"{len(other)} others degraded per kind; labeled {len(clean)} clean / {len(dirty)} dirty")
-    scorers = load_scorers(args.models)
-    header = f"{'scorer':10}" + "".join(f"{'vs ' + k:>15}" for k in DEGRADATIONS) + f"{'clean/dirty':>13}{'docs/s/core':>13}"
+          f"{data['others']} others degraded per kind; labeled {len(clean)} clean / {len(dirty)} dirty")
+    loaded = {}
+    scorers = {}
+    for row in rows:
+        if paths[row] not in loaded:
+            loaded[paths[row]] = load_scorer(row, paths[row])
+        scorers[row] = (loaded[paths[row]], *ROWS[row][1:])
+    speed_unit = "docs/s/core" if device == "cpu" else "docs/s"
+    header = f"{'scorer':10}" + "".join(f"{'vs ' + k:>15}" for k in bad) + f"{'clean/dirty':>13}{speed_unit:>13}"
     print("\nROC-AUC, real (positive) vs each degraded kind; labeled clean vs dirty")
     print(header)
     for name, (scorer, signal, sign) in scorers.items():
@@ -109,7 +171,7 @@ def main() -> None:
         good = values(scorer, signal, sign, real)
         speed = len(real) / (time.perf_counter() - started)
         row = f"{name:10}"
-        for kind in DEGRADATIONS:
+        for kind in bad:
             row += f"{roc_auc([1] * len(good) + [0] * len(bad[kind]), good + values(scorer, signal, sign, bad[kind])):15.3f}"
         lab = roc_auc([1] * len(clean) + [0] * len(dirty), values(scorer, signal, sign, clean) + values(scorer, signal, sign, dirty))
         print(row + f"{lab:13.3f}{speed:13.1f}")

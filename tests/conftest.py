@@ -86,3 +86,13 @@ EN_ARTICLE = (
     "Several residents spoke in favor of the plan at the meeting, and the measure passed with a large "
     "majority. The new hours will take effect at the beginning of next month."
 )
+
+
+@pytest.fixture
+def meta_device(monkeypatch):
+    """``auto`` resolves to torch's meta device, which holds no data: a model the trainer moves
+    there fails at its first real value, wherever the test runs."""
+    import telechat_ptd.device
+
+    real = telechat_ptd.device.resolve_device
+    monkeypatch.setattr(telechat_ptd.device, "resolve_device", lambda device: "meta" if device == "auto" else real(device))

@@ -39,6 +39,11 @@ def test_training_lowers_the_loss_of_every_dataset(packed):
     assert all(e["weights"] == history[0]["weights"] for e in history)  # static: weights never move
 
 
+def test_training_runs_on_the_resolved_device(packed, meta_device):
+    with pytest.raises((RuntimeError, NotImplementedError), match="meta"):
+        train(packed / "packed", None, LMConfig(steps=2, **TINY))
+
+
 def test_curriculum_moves_weight_to_the_dataset_above_its_reference(packed, tmp_path):
     history = train(packed / "packed", tmp_path / "m", LMConfig(steps=30, curriculum_start=0.0, **TINY), curriculum=True,
                     reference={"easy": 100.0, "hard": 0.0}, weights={"easy": 1, "hard": 1})

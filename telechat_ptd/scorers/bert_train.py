@@ -136,6 +136,10 @@ def _update(model, optimizer, schedule, loss) -> float:
     return loss.item()
 
 
+def _to(device, batch: dict) -> dict:
+    return {k: v.to(device) for k, v in batch.items()}
+
+
 def _mlm_loss(model, batch: dict):
     """Masked-LM loss with the vocabulary projection applied to the masked positions only:
     BertForMaskedLM projects every position, which costs most of a small model's step."""
@@ -148,14 +152,18 @@ def _mlm_loss(model, batch: dict):
 
 def pretrain_mlm(texts: Iterable[str], out_dir: str | Path, vocab_size: int = 16000, layers: int = 2, dim: int = 128,
                  heads: int = 4, max_len: int = 128, steps: int = 300, batch_size: int = 32, lr: float = 2e-3,
-                 dropout: float = 0.0, seed: int = 0, log_every: int = 50, log: Log = print) -> PretrainResult:
+                 dropout: float = 0.0, seed: int = 0, log_every: int = 50, device: str = "auto", log: Log = print) -> PretrainResult:
     """Train a WordPiece vocabulary and a small BertForMaskedLM on ``texts`` and save both into
     ``out_dir``. The model has ``max_len`` positions, no more: a scorer that windows documents
     by the model's positions then never reads a position no training step reached. Without
-    dropout by default: a few hundred steps underfit rather than overfit."""
+    dropout by default: a few hundred steps underfit rather than overfit. On a GPU
+    (``device`` auto finds one) a wider model and thousands of steps take minutes."""
     import torch
     from transformers import BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling
 
+    from telechat_ptd.device import resolve_device
+
+    device = resolve_device(device)
     started = time.perf_counter()
     texts = [t for t in texts if t.strip()]
     if not texts:
@@ -170,7 +178,7 @@ def pretrain_mlm(texts: Iterable[str], out_dir: str | Path, vocab_size: int = 16
         vocab_size=len(tokenizer), hidden_size=dim, num_hidden_layers=layers, num_attention_heads=heads,
         intermediate_size=4 * dim, max_position_embeddings=max_len, pad_token_id=tokenizer.pad_token_id,
         hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
-    ))
+    )).to(device)
     collate = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, seed=seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = _schedule(optimizer, steps)
@@ -182,7 +190,7 @@ def pretrain_mlm(texts: Iterable[str], out_dir: str | Path, vocab_size: int = 16
         if len(queue) < batch_size:
             queue += torch.randperm(len(blocks), generator=rng).tolist()
         rows, queue = queue[:batch_size], queue[batch_size:]
-        batch = collate([{"input_ids": blocks[i]} for i in rows])
+        batch = _to(model.device, collate([{"input_ids": blocks[i]} for i in rows]))
         window.append(_update(model, optimizer, schedule, _mlm_loss(model, batch)))
         if step % log_every == 0 or step == steps:
             log(f"pretrain step {step:5d}/{steps}  mlm loss {sum(window) / len(window):.3f}")
@@ -221,7 +229,7 @@ def predict(model, tokenizer, texts: Sequence[str], max_len: int, batch_size: in
     probs: list[float] = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            logits = model(**_encode(tokenizer, texts[start : start + batch_size], max_len)).logits
+            logits = model(**_to(model.device, _encode(tokenizer, texts[start : start + batch_size], max_len))).logits
             probs += torch.softmax(logits.float(), dim=-1)[:, 1].tolist()
     return probs
 
@@ -229,8 +237,8 @@ def predict(model, tokenizer, texts: Sequence[str], max_len: int, batch_size: in
 def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | Path, base: str | None = None,
               reference_texts: Iterable[str] | None = None, pretrained_dir: str | Path | None = None,
               label_names: tuple[str, str] = ("lq", "hq"), held_out: float = 0.1, epochs: int = 3, max_len: int = 128,
-              batch_size: int = 32, lr: float | None = None, pretrain_steps: int = 300, seed: int = 0,
-              log_every: int = 25, log: Log = print) -> ClassifierTrainResult:
+              batch_size: int = 32, lr: float | None = None, pretrain_steps: int = 300, pretrain: dict | None = None,
+              seed: int = 0, log_every: int = 25, device: str = "auto", log: Log = print) -> ClassifierTrainResult:
     """Fine-tune a sequence classifier on ``positive`` (label 1, ``label_names[1]``) against
     ``negative`` texts, both normalized as the pipeline's scorers see them
     (``labeled.labeled_texts``, ``reference.normalized``), and save it with its tokenizer into
@@ -239,16 +247,19 @@ def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | P
     ``base``: a local folder, a gs:// / hdfs:// folder or a hub id of a BERT-style checkpoint.
     Without it, a small BERT is pretrained on ``reference_texts`` (People's Daily when None,
     normalized here) into ``pretrained_dir`` (default ``out_dir/pretrained``), or reused from
-    there if that folder already holds one. ``lr`` None: 1e-3 for the small BERT, 3e-5 for a
+    there if that folder already holds one; ``pretrain`` holds further keywords of
+    ``pretrain_mlm`` (layers, dim, heads, batch_size). ``lr`` None: 1e-3 for the small BERT, 3e-5 for a
     ``base`` (a large pretrained model forgets at high rates). Texts are cut at ``max_len``
     tokens (at most the model's positions)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from telechat_ptd.device import resolve_device
     from telechat_ptd.scorers.reference import normalized, peoples_daily
 
     if not 0 < held_out < 1:
         raise ValueError(f"held_out must be between 0 and 1, got {held_out}")
+    device = resolve_device(device)
     started = time.perf_counter()
     rng = random.Random(seed)
     pos_train, pos_held = split_held_out(positive, held_out, rng, "positive")
@@ -264,7 +275,7 @@ def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | P
             log(f"pretrain: reusing the model in {cache} (delete it to pretrain again)")
         else:
             reference = normalized(reference_texts if reference_texts is not None else peoples_daily())
-            pretrained = pretrain_mlm(reference, cache, steps=pretrain_steps, seed=seed, log=log)
+            pretrained = pretrain_mlm(reference, cache, steps=pretrain_steps, seed=seed, device=device, log=log, **(pretrain or {}))
         base, lr = str(cache), lr or 1e-3
     lr = lr or 3e-5
     torch.manual_seed(seed)
@@ -276,6 +287,7 @@ def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | P
         )
     except (OSError, ValueError) as exc:
         raise ModelPathError(f"base model {base}: cannot load it as a sequence classifier: {exc}") from None
+    model.to(device)
     positions = getattr(model.config, "max_position_embeddings", max_len)
     if max_len > positions:
         log(f"max_len {max_len} cut to {positions}, the model's positions")
@@ -290,6 +302,7 @@ def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | P
         for part in _batches(train, batch_size, rng):
             batch = _encode(tokenizer, [text for text, _ in part], max_len)
             batch["labels"] = torch.tensor([label for _, label in part])
+            batch = _to(model.device, batch)
             window.append(_update(model, optimizer, schedule, model(**batch).loss))
             step += 1
             if step % log_every == 0 or step == steps:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from telechat_ptd.device import DEVICES, resolve_device
 from telechat_ptd.scorers.degrade import DEGRADATIONS
 
 REFERENCE_HELP = ("reference text: jsonl(.gz/.zst) with a data/text field, .txt with one document per line, folders or "
@@ -85,6 +86,15 @@ def add_parsers(sub, fmt) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
     p.add_argument("--lr", type=float, help="learning rate (default 1e-3 for the small BERT, 3e-5 with --base)")
     p.add_argument("--pretrain-steps", type=int, default=300, help="masked-LM steps of the small BERT (default 300)")
+    p.add_argument("--pretrain-layers", type=int, default=2, help="transformer layers of the small BERT (default 2)")
+    p.add_argument("--pretrain-dim", type=int, default=128,
+                   help="hidden size of the small BERT; --pretrain-heads must divide it (default 128)")
+    p.add_argument("--pretrain-heads", type=int, default=4, help="attention heads of the small BERT (default 4)")
+    p.add_argument("--pretrain-batch-size", type=int, default=32, help="blocks of --max-len tokens per masked-LM step (default 32)")
+    p.add_argument("--pretrain-lr", type=float, default=2e-3, help="peak masked-LM learning rate (default 2e-3)")
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where pretraining and fine-tuning run: auto = the GPU when torch sees one, else the CPU (default auto). "
+                   "A GPU makes a wider BERT and thousands of --pretrain-steps a matter of minutes")
 
 
 def _error(exc: Exception) -> int:
@@ -150,13 +160,16 @@ def _train_classifier(args) -> int:
     from telechat_ptd.scorers.reference import read_texts
 
     try:
+        resolve_device(args.device)  # before the documents are read and degraded
         positive, negative = _labeled(args)
         if not args.train:
             rows = write_labeled_csv(f"{args.output}/labeled.csv", positive, negative)
             print(f"training data: {len(positive):,} positive, {len(negative):,} negative ({rows:,} rows in {args.output}/labeled.csv)")
         r = fine_tune(positive, negative, args.output, base=args.base, reference_texts=read_texts(args.reference),
                       held_out=args.held_out, epochs=args.epochs, max_len=args.max_len, batch_size=args.batch_size, lr=args.lr,
-                      pretrain_steps=args.pretrain_steps, seed=args.seed, log=print)
+                      pretrain_steps=args.pretrain_steps, seed=args.seed, device=args.device, log=print,
+                      pretrain={"layers": args.pretrain_layers, "dim": args.pretrain_dim, "heads": args.pretrain_heads,
+                                "batch_size": args.pretrain_batch_size, "lr": args.pretrain_lr})
     except (ValueError, FileNotFoundError) as exc:
         return _error(exc)
     print(f"fine-tuned {r.base} on {r.train_examples:,} examples in {r.seconds:.0f} s; held out {r.held_out_examples:,}: "

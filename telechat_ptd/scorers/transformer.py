@@ -25,21 +25,13 @@ from typing import Any
 
 from apache_beam.ml.inference.base import ModelHandler
 
+from telechat_ptd.device import resolve_device
 from telechat_ptd.scorers.modelpath import ModelPathError, check_model, local_copy
 
 Signals = dict[str, float | str | None]
 
 # A model folder from save_pretrained: the config plus the tokenizer saved next to it.
 REQUIRED = ("config.json", "tokenizer_config.json")
-
-
-def resolve_device(device: str) -> str:
-    """``auto``: the GPU when torch sees one, else the CPU."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def windows(ids: Sequence[int], size: int) -> list[list[int]]:

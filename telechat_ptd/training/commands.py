@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from telechat_ptd.device import DEVICES, resolve_device
+
 
 def add_parsers(sub, fmt) -> None:
     p = sub.add_parser("train-tokenizer", help="train TeleChat's byte-level BPE tokenizer on shards", formatter_class=fmt,
@@ -44,7 +46,7 @@ def add_parsers(sub, fmt) -> None:
     _add_lm_options(p)
     p = sub.add_parser("train-lm", help="train a small GPT-2: a perplexity scorer (--input) or mixing experiments (--packed)",
                        formatter_class=fmt,
-                       description="Trains a small GPT-2 on the CPU. With --input REF...: a reference model for the gpt2 "
+                       description="Trains a small GPT-2, on the CPU or a GPU (--device). With --input REF...: a reference model for the gpt2 "
                        "perplexity scorer: its own byte-level BPE tokenizer, then the model, saved together in OUT (loads with "
                        "AutoModelForCausalLM / AutoTokenizer), with its held-out perplexity. With --packed DIR: samples the "
                        "pack's datasets by weight and logs held-out loss per dataset; with --curriculum it trains twice from "
@@ -129,9 +131,24 @@ def _lm_config(args):
     steps = args.steps if args.steps is not None else base.steps
     eval_every = args.eval_every if args.eval_every is not None else base.eval_every
     return LMConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, n_layer=args.layers, n_embd=args.dim,
-                    n_head=args.heads, eval_every=eval_every, eta=args.eta, seed=args.seed)
+                    n_head=args.heads, eval_every=eval_every, eta=args.eta, seed=args.seed, device=resolve_device(args.device))
 
 
+def _device_error(handler):
+    """A --device torch cannot use is reported before any data is read or tokenized."""
+
+    def run(args) -> int:
+        try:
+            resolve_device(args.device)
+        except ValueError as exc:
+            print(f"ptd: error: --device: {exc}", file=sys.stderr)
+            return 2
+        return handler(args)
+
+    return run
+
+
+@_device_error
 def _fit_prior(args) -> int:
     from telechat_ptd.training.lm import fit_prior
 
@@ -141,6 +158,7 @@ def _fit_prior(args) -> int:
     return 0
 
 
+@_device_error
 def _train_lm(args) -> int:
     from telechat_ptd.training.lm import plot, train
 
@@ -176,6 +194,8 @@ def _add_lm_options(p) -> None:
     g.add_argument("--eval-every", type=int, help="steps between held-out evaluations (default 25; 200 with --input)")
     g.add_argument("--eta", type=float, default=1.0, help="curriculum step size (default 1)")
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where the model trains: auto = the GPU when torch sees one, else the CPU (default auto)")
 
 
 HANDLERS = {"train-tokenizer": _train_tokenizer, "pack": _pack, "fit-prior": _fit_prior, "train-lm": _train_lm}

@@ -1,4 +1,5 @@
-"""A small GPT-2 trained on a pack, with static or curriculum mixing, on the CPU in minutes.
+"""A small GPT-2 trained on a pack, with static or curriculum mixing, on the CPU in minutes
+(or on a GPU when there is one, for larger models and longer runs).
 
 The pack's samples are grouped by the dataset most of their tokens come from; the
 ``CurriculumSampler`` picks a group, then a sample of it. Every ``eval_every`` steps the model's
@@ -37,6 +38,7 @@ class LMConfig:
     # its reference: curriculum updates start after this share of the steps.
     curriculum_start: float = 0.2
     seed: int = 0
+    device: str = "auto"  # cuda when torch sees a GPU
 
 
 class PackGroups:
@@ -63,10 +65,10 @@ class PackGroups:
             raise ValueError(f"{path}: no dataset has enough samples to train on")
 
 
-def _batch(tokens: np.ndarray, rows):
+def _batch(tokens: np.ndarray, rows, device):
     import torch
 
-    return torch.from_numpy(np.asarray(tokens[np.sort(rows)], dtype=np.int64))
+    return torch.from_numpy(np.asarray(tokens[np.sort(rows)], dtype=np.int64)).to(device)
 
 
 def eval_losses(model, groups: PackGroups) -> dict[str, float]:
@@ -80,11 +82,11 @@ def eval_losses(model, groups: PackGroups) -> dict[str, float]:
         rows = np.concatenate(list(groups.eval.values()))
         for start in range(0, len(rows), 16):
             part = np.sort(rows[start : start + 16])
-            ids = _batch(groups.tokens, part)
+            ids = _batch(groups.tokens, part, model.device)
             logits = model(ids).logits[:, :-1]
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1), reduction="none")
             owner = np.asarray(groups.sources[part], dtype=np.int64)[:, 1:].reshape(-1)
-            np.add.at(totals, owner, loss.numpy())
+            np.add.at(totals, owner, loss.float().cpu().numpy())
             np.add.at(counts, owner, 1)
     model.train()
     return {name: float(totals[k] / counts[k]) for k, name in enumerate(groups.names) if counts[k]}
@@ -97,6 +99,9 @@ def train(pack_dir: str | Path, out_dir: str | Path | None, cfg: LMConfig, curri
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
+    from telechat_ptd.device import resolve_device
+
+    device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     groups = PackGroups(pack_dir, cfg.eval_samples, cfg.seed)
     sizes = {n: len(r) for n, r in groups.train.items()}
@@ -106,7 +111,7 @@ def train(pack_dir: str | Path, out_dir: str | Path | None, cfg: LMConfig, curri
         vocab_size=groups.meta["vocab_size"], n_positions=groups.meta["max_seq_len"], n_embd=cfg.n_embd,
         n_layer=cfg.n_layer, n_head=cfg.n_head, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
         bos_token_id=groups.meta["end_id"], eos_token_id=groups.meta["end_id"], loss_type="ForCausalLM",
-    ))
+    )).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     warm = max(1, cfg.steps // 10)  # linear warm-up, then cosine decay
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -126,7 +131,7 @@ def train(pack_dir: str | Path, out_dir: str | Path | None, cfg: LMConfig, curri
         if step == cfg.steps:
             break
         picks = [next(sampler) for _ in range(cfg.batch_size)]
-        ids = _batch(groups.tokens, [groups.train[name][i] for name, i in picks])
+        ids = _batch(groups.tokens, [groups.train[name][i] for name, i in picks], model.device)
         loss = model(ids, labels=ids).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
