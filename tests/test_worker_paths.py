@@ -78,18 +78,22 @@ def test_missing_remote_lists_fail_with_their_path(project):
     assert os.getcwd() == str(project)
 
 
-@pytest.mark.parametrize(("args", "warned"), [
-    ([], False),
-    (["--runner=DirectRunner", "--direct_num_workers=1"], False),
-    (["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"], True),
-    (["--direct_num_workers=0"], True),  # 0: one worker per core
-    (["--runner=PortableRunner", "--direct_num_workers=2"], False),
+@pytest.mark.parametrize(("args", "size_mb", "warned"), [
+    ([], 100, False),
+    ([], 600, True),  # the default runner is the DirectRunner
+    (["--runner=DirectRunner", "--direct_num_workers=1"], 513, True),
+    (["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"], 205, False),
+    (["--runner=PortableRunner"], 5000, False),
+    (["--runner=apache_beam.runners.dask.dask_runner.DaskRunner"], 5000, False),
 ])
-def test_a_multi_worker_direct_runner_is_warned_about(args, warned, caplog):
+def test_a_direct_runner_on_a_large_input_is_warned_about(args, size_mb, warned, caplog):
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from telechat_ptd.pipeline.cli import _warn_parallel_direct
+    from telechat_ptd.pipeline.cli import _warn_large_direct
 
+    files = [(f"part-{k}.jsonl.gz", size_mb * 1_000_000 // 4) for k in range(4)]
     with caplog.at_level("WARNING", logger="telechat_ptd.pipeline.cli"):
-        _warn_parallel_direct(PipelineOptions(args))
-    assert ("lost documents" in caplog.text) is warned
+        _warn_large_direct(PipelineOptions(args), files)
+    assert ("drops elements" in caplog.text) is warned
+    if warned:
+        assert f"{size_mb} MB of input" in caplog.text

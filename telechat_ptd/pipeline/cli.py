@@ -170,7 +170,7 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
     files = expand_inputs(inputs)
     options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
     cfg, output = for_workers(cfg, output, files, options.view_as(StandardOptions).runner)
-    _warn_parallel_direct(options)
+    _warn_large_direct(options, files)
     with beam.Pipeline(options=options) as pipeline:
         graph.build(pipeline, mode, files, cfg, output)
     # The effective config beside the output: a notebook retunes from the thresholds that
@@ -181,19 +181,27 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
         return json.loads(f.read())
 
 
-def _warn_parallel_direct(options) -> None:
-    """Beam 2.77's DirectRunner with several workers lost documents here (bench_scale, 250k
-    documents, twice, different counts each time; 1 worker and 100k documents were fine).
-    The accounting check fails such a job at its end; the warning says so at its start."""
+# Compressed input above which the DirectRunner is warned about: 250,000 web documents (513 MB
+# of jsonl.gz, 0.95 GB of text) lost documents, 100,000 (205 MB) never did.
+DIRECT_RUNNER_WARN_BYTES = 256 << 20
+
+
+def _warn_large_direct(options, files: list[tuple[str, int]]) -> None:
+    """Beam 2.77's DirectRunner (the FnApiRunner) drops elements when a stage reads back a
+    large materialized Flatten, as near dedup's CoGroupByKeys do: bench/beam_flatten_loss.py
+    shows it with plain Beam, for one worker and for two, at 1.2 GB and not at 0.8 GB. Here the
+    accounting check fails such a job when it ends. The warning says so when it starts."""
     from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
     runner = (options.view_as(StandardOptions).runner or "DirectRunner").rsplit(".", 1)[-1]
-    workers = options.view_as(DirectOptions).direct_num_workers
-    if runner in ("DirectRunner", "BundleBasedDirectRunner") and workers != 1:
+    size = sum(n for _, n in files)
+    if runner in ("DirectRunner", "BundleBasedDirectRunner") and size > DIRECT_RUNNER_WARN_BYTES:
         logging.getLogger(__name__).warning(
-            "DirectRunner with direct_num_workers=%s: on 250,000 documents a multi-worker DirectRunner job lost "
-            "documents in near dedup's joins, and the accounting check failed the job when it ended. For large "
-            "inputs use one DirectRunner worker (the default) or a real runner (README: Running at scale).", workers)
+            "DirectRunner on %.0f MB of input (direct_num_workers=%s): Beam's DirectRunner drops elements of large "
+            "stage inputs (a CoGroupByKey over 1.2 GB loses a few percent, with one worker or two: "
+            "bench/beam_flatten_loss.py). Near dedup joins whole documents, so such a job may fail its accounting "
+            "check at the end. Use Dask, Flink or Dataflow for inputs this size (README: Running at scale).",
+            size / 1e6, options.view_as(DirectOptions).direct_num_workers)
 
 
 def _download(args) -> int:
