@@ -248,7 +248,7 @@ def fine_tune(positive: Sequence[str], negative: Sequence[str], out_dir: str | P
     Without it, a small BERT is pretrained on ``reference_texts`` (People's Daily when None,
     normalized here) into ``pretrained_dir`` (default ``out_dir/pretrained``), or reused from
     there if that folder already holds one; ``pretrain`` holds further keywords of
-    ``pretrain_mlm`` (layers, dim, heads, batch_size). ``lr`` None: 1e-3 for the small BERT, 3e-5 for a
+    ``pretrain_mlm`` (layers, dim, heads, batch_size, lr). ``lr`` None: 1e-3 for the small BERT, 3e-5 for a
     ``base`` (a large pretrained model forgets at high rates). Texts are cut at ``max_len``
     tokens (at most the model's positions)."""
     import torch
