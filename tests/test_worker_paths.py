@@ -89,11 +89,11 @@ def test_missing_remote_lists_fail_with_their_path(project):
 def test_a_direct_runner_on_a_large_input_is_warned_about(args, size_mb, warned, caplog):
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from telechat_ptd.pipeline.cli import _warn_large_direct
+    from telechat_ptd.pipeline.cli import _prepare_direct
 
     files = [(f"part-{k}.jsonl.gz", size_mb * 1_000_000 // 4) for k in range(4)]
     with caplog.at_level("WARNING", logger="telechat_ptd.pipeline.cli"):
-        _warn_large_direct(PipelineOptions(args), files)
-    assert ("drops elements" in caplog.text) is warned
+        _prepare_direct(PipelineOptions(args), files)
+    assert ("holds every shuffle" in caplog.text) is warned
     if warned:
         assert f"{size_mb} MB of input" in caplog.text

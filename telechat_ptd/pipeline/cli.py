@@ -170,7 +170,7 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
     files = expand_inputs(inputs)
     options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
     cfg, output = for_workers(cfg, output, files, options.view_as(StandardOptions).runner)
-    _warn_large_direct(options, files)
+    _prepare_direct(options, files)
     with beam.Pipeline(options=options) as pipeline:
         graph.build(pipeline, mode, files, cfg, output)
     # The effective config beside the output: a notebook retunes from the thresholds that
@@ -181,26 +181,29 @@ def run_job(mode: str, inputs: list[str], output: str, config: str | None, overr
         return json.loads(f.read())
 
 
-# Compressed input above which the DirectRunner is warned about: 250,000 web documents (513 MB
-# of jsonl.gz, 0.95 GB of text) lost documents, 100,000 (205 MB) never did.
+# Compressed input above which the DirectRunner is warned about: its launcher process held
+# 9.4 GB for 250,000 web documents (513 MB of jsonl.gz) with near dedup alone.
 DIRECT_RUNNER_WARN_BYTES = 256 << 20
 
 
-def _warn_large_direct(options, files: list[tuple[str, int]]) -> None:
-    """Beam 2.77's DirectRunner (the FnApiRunner) drops elements when a stage reads back a
-    large materialized Flatten, as near dedup's CoGroupByKeys do: bench/beam_flatten_loss.py
-    shows it with plain Beam, for one worker and for two, at 1.2 GB and not at 0.8 GB. Here the
-    accounting check fails such a job when it ends. The warning says so when it starts."""
+def _prepare_direct(options, files: list[tuple[str, int]]) -> None:
+    """Beam's DirectRunner runs the job in this process (the FnApiRunner). Its data plane drops
+    elements of large stage inputs (runners/fnapi_data_plane.py patches that), and it keeps every
+    shuffle in this process's memory, so a large input is warned about when the job starts."""
     from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
+    from telechat_ptd.runners import fnapi_data_plane
+
     runner = (options.view_as(StandardOptions).runner or "DirectRunner").rsplit(".", 1)[-1]
+    if runner not in ("DirectRunner", "BundleBasedDirectRunner", "FnApiRunner"):
+        return
+    fnapi_data_plane.install()
     size = sum(n for _, n in files)
-    if runner in ("DirectRunner", "BundleBasedDirectRunner") and size > DIRECT_RUNNER_WARN_BYTES:
+    if size > DIRECT_RUNNER_WARN_BYTES:
         logging.getLogger(__name__).warning(
-            "DirectRunner on %.0f MB of input (direct_num_workers=%s): Beam's DirectRunner drops elements of large "
-            "stage inputs (a CoGroupByKey over 1.2 GB loses a few percent, with one worker or two: "
-            "bench/beam_flatten_loss.py). Near dedup joins whole documents, so such a job may fail its accounting "
-            "check at the end. Use Dask, Flink or Dataflow for inputs this size (README: Running at scale).",
+            "DirectRunner on %.0f MB of input (direct_num_workers=%s): it holds every shuffle in this process's "
+            "memory (9.4 GB for 513 MB of jsonl.gz with near dedup alone). Use Dask, Flink or Dataflow for inputs "
+            "this size (README: Running at scale).",
             size / 1e6, options.view_as(DirectOptions).direct_num_workers)
 
 
