@@ -45,6 +45,7 @@ class _Stream:
         self.reading = worker_reading
         self.buffer = b""
         self.messages: list[bytes | str] = []
+        self.closed = threading.Event()
 
     def write(self, data: bytes) -> None:
         self.buffer += data
@@ -57,6 +58,7 @@ class _Stream:
     def close(self) -> None:
         self.flush()
         self.messages.append("is_last")
+        self.closed.set()
 
 
 def test_inputs_are_sent_without_waiting_for_the_worker_one_message_per_chunk():
@@ -79,10 +81,7 @@ def test_inputs_are_sent_without_waiting_for_the_worker_one_message_per_chunk():
     assert done.wait(10)
     assert stream.messages == []
     reading.set()
-    for _ in range(100):
-        if stream.messages[-1:] == ["is_last"]:
-            break
-        threading.Event().wait(0.05)
+    assert stream.closed.wait(10)
     assert stream.messages == [*chunks, b"", "is_last"]
 
 
