@@ -198,7 +198,7 @@ def test_portable_runner_with_external_worker_pool(launch, direct, tmp_path):
     elsewhere = tmp_path / "worker-host"
     elsewhere.mkdir()
     job_port, pool_port = _free_port(), _free_port()
-    service = subprocess.Popen([sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
+    service = subprocess.Popen([sys.executable, "-m", "telechat_ptd.runners.job_service",
                                 "--port", str(job_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pool = subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
                              f"--service_port={pool_port}"], cwd=elsewhere, env=_worker_env(audit, log),

@@ -3,7 +3,8 @@ document kept per cluster.
 
 Only ids, signatures and small rank keys travel through the bucket, component and cluster
 shuffles (band keys carry ids alone; signatures follow only documents that share a bucket);
-the documents themselves are shuffled once, to be joined with the decisions. Each
+the documents themselves are shuffled once, packed (pipeline/packed.py), to be joined with
+the decisions. Each
 document is a node keyed by ``id`` plus a digest of its text, so documents that share an id
 (a data problem, not ours to lose) never merge into one node.
 
@@ -24,6 +25,7 @@ from telechat_ptd.dedup.minhash import MinHasher
 from telechat_ptd.dedup.near import bucket_edges, cluster_decisions, node_key, rank_key, signature
 from telechat_ptd.pipeline.components import ConnectedComponents
 from telechat_ptd.pipeline.config import NearDedupConfig
+from telechat_ptd.pipeline.packed import pack, unpack
 from telechat_ptd.pipeline.stages import ReasonCounters, rejected_record
 
 class _Sign(beam.DoFn):
@@ -89,7 +91,8 @@ class _Route(beam.DoFn):
         _, groups = joined
         decisions = list(groups["decision"])
         sigs = list(groups["sig"])
-        for doc in groups["doc"]:
+        for data in groups["doc"]:
+            doc = unpack(data)
             if decisions:
                 rep, similarity = decisions[0]
                 self.metrics.inc("rejected.dedup.near_duplicate")
@@ -108,7 +111,8 @@ def _repoint(joined):
     """Exact duplicates of a document that near dedup removed point to its representative."""
     _, groups = joined
     decisions = list(groups["decision"])
-    for record in groups["exact"]:
+    for data in groups["exact"]:
+        record = unpack(data)
         if decisions:
             rep, _ = decisions[0]
             via = record["duplicate_of"]
@@ -126,7 +130,7 @@ class RepointExactDuplicates(beam.PTransform):
 
     def expand(self, exact_rejected):
         keyed = exact_rejected | "KeyByKept" >> beam.Map(
-            lambda r: (node_key({"id": r["duplicate_of"], "text": r["text"]}), r)
+            lambda r: (node_key({"id": r["duplicate_of"], "text": r["text"]}), pack(r))
         )
         return {"exact": keyed, "decision": self.decisions} | "JoinKept" >> beam.CoGroupByKey() | "Repoint" >> beam.FlatMap(_repoint)
 
@@ -184,7 +188,7 @@ class NearDedup(beam.PTransform):
             | "ByCluster" >> beam.GroupByKey()
             | "Representative" >> beam.FlatMapTuple(lambda _, members: cluster_decisions(members))
         )
-        keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (node_key(d), d))
+        keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (node_key(d), pack(d)))
         routed = (
             {"doc": keyed_docs, "decision": decisions, "sig": signed}
             | "JoinDecisions" >> beam.CoGroupByKey()

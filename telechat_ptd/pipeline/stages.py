@@ -13,6 +13,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from telechat_ptd.dedup.exact import exact_key
 from telechat_ptd.pipeline.config import Config
+from telechat_ptd.pipeline.packed import pack, unpack
 from telechat_ptd.process import DocumentProcessor
 
 
@@ -96,7 +97,8 @@ class _ResolveExact(beam.DoFn):
     """Keep the smallest id of each group of identical texts; the rest point to it.
 
     Two passes over the group (Beam's grouped values are re-iterable), so a group of a
-    million copies of one page is never held in memory.
+    million copies of one page is never held in memory; values are (id, packed document), so
+    the first pass unpacks nothing.
     """
 
     def setup(self):
@@ -104,10 +106,11 @@ class _ResolveExact(beam.DoFn):
 
     def process(self, group):
         _, docs = group
-        keep_id = min(doc["id"] for doc in docs)
+        keep_id = min(doc_id for doc_id, _ in docs)
         kept = False
-        for doc in docs:
-            if not kept and doc["id"] == keep_id:
+        for doc_id, data in docs:
+            doc = unpack(data)
+            if not kept and doc_id == keep_id:
                 kept = True
                 yield doc
                 continue
@@ -121,7 +124,7 @@ class ExactDedup(beam.PTransform):
     def expand(self, docs):
         return (
             docs
-            | "HashText" >> beam.Map(lambda d: (exact_key(d["text"]), d))
+            | "HashText" >> beam.Map(lambda d: (exact_key(d["text"]), (d["id"], pack(d))))
             | "GroupByText" >> beam.GroupByKey()
             | "Resolve" >> beam.ParDo(_ResolveExact()).with_outputs("rejected", main="kept")
         )

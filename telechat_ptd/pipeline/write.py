@@ -25,6 +25,8 @@ import zstandard
 from apache_beam.io.filesystem import BeamIOError, CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from telechat_ptd.pipeline.packed import compress, decompress
+
 SPOOL_BYTES = 64 * 1024 * 1024
 SUFFIX = {"gz": ".gz", "zst": ".zst", "none": ""}
 
@@ -124,10 +126,11 @@ class ShardFormat:
     def name(self, shard: int) -> str:
         return f"{shard}{self.suffix}"
 
-    def prepare(self, record: dict) -> tuple[str, bytes, list]:
-        """(sort key, output line, stats counts): all the shard shuffle carries, serialized once."""
+    def prepare(self, record: dict) -> tuple[str, bytes, list, int]:
+        """(sort key, compressed output line, stats counts, line bytes): all the shard shuffle
+        carries, serialized once."""
         line = self.serialize(record)
-        return self.sort_key(record), line, self.counts(record, line)
+        return self.sort_key(record), compress(line), self.counts(record, line), len(line)
 
     def write(self, path: str, lines: Iterable[bytes]) -> None:
         if self.schema is not None:
@@ -146,8 +149,8 @@ class _WriteTempShard(beam.DoFn):
         spool = SortedSpool()
         counts: Counter = Counter()
         try:
-            for sort_key, data, record_counts in prepared:
-                spool.add(sort_key, data)
+            for sort_key, data, record_counts, _ in prepared:
+                spool.add(sort_key, decompress(data))
                 for key, n in record_counts:
                     counts[tuple(key)] += n
             path = join_path(self.temp_dir, self.fmt.name(shard))
@@ -220,7 +223,7 @@ class WriteShards(beam.PTransform):
             target = self.target_bytes
             n = (
                 prepared
-                | "Bytes" >> beam.Map(lambda p: len(p[1]))
+                | "Bytes" >> beam.Map(lambda p: p[3])
                 | "TotalBytes" >> beam.CombineGlobally(sum)
                 | "ShardCount" >> beam.Map(lambda total: max(1, math.ceil(total / target)))
             )
