@@ -7,7 +7,8 @@ character in memory, and one emoji makes a whole string 4), and 1.6x on the wire
 pickle. So the document shuffles (exact dedup's group, near dedup's and the repoint join, the
 shard groups) carry ``pack(record)``; only the DoFn after the shuffle unpacks.
 
-Level 1: ~130 MB/s a core, a few percent of the per-document cost of the rule stage.
+Level 1: ~130 MB/s a core to compress and ~220 MB/s to decompress (web text, measured); the
+250k-document job's CPU rose by at most 6-13% (README, Running at scale).
 """
 
 from __future__ import annotations
