@@ -25,7 +25,8 @@ wall, tree CPU from os.wait4, kill after ``--timeout-s``):
 * ``direct1``: DirectRunner, multi_processing, 1 SDK worker process;
 * ``direct2``: the same with 2 worker processes;
 * ``dask2``: ``telechat_ptd.runners.dask.DaskRunner`` on a local dask.distributed cluster of 2
-  worker processes with 1 thread each (no memory limit, no spilling), started by this bench in
+  worker processes with 1 thread each (``--dask-memory-limit`` each, Dask's ``auto`` by default:
+  the machine's memory shared out, spilling to disk from 60% of it), started by this bench in
   its own subprocess (``--_dask-cluster``) which prints the scheduler address and the workers'
   pids; the cluster is fresh for each run and torn down after it. When the runner module is
   missing or the run fails, the row says so with the error's last line and the bench goes on.
@@ -186,14 +187,14 @@ class Processes:
 # --------------------------------------------------------------------------- dask cluster
 
 
-def dask_cluster_child(n: int) -> None:
+def dask_cluster_child(n: int, memory_limit: str) -> None:
     """Runs in its own process: a LocalCluster of n single-threaded worker processes; prints
     {"address", "workers": {addr: pid}, "pid"} and serves until stdin closes."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=0,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                            dashboard_address=None, host="127.0.0.1")
     client = Client(cluster)
     pids = client.run(os.getpid)
@@ -204,9 +205,10 @@ def dask_cluster_child(n: int) -> None:
 
 
 class DaskCluster:
-    def __init__(self, n: int, log: Path, timeout_s: float = 180):
+    def __init__(self, n: int, log: Path, memory_limit: str, timeout_s: float = 180):
         self.log = open(log, "wb")
-        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--_dask-cluster", str(n)],
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--_dask-cluster", str(n),
+                                      "--dask-memory-limit", memory_limit],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, cwd=REPO)
         t0 = time.perf_counter()
         line = b""
@@ -307,7 +309,7 @@ def last_error_line(log: Path) -> str:
     return (lines[-1] if lines else "(no output)")[:300]
 
 
-def run_setup(setup: str, corpus: Path, tmp: Path, cfg: Path, tag: str, timeout_s: float) -> dict:
+def run_setup(setup: str, corpus: Path, tmp: Path, cfg: Path, tag: str, timeout_s: float, dask_memory: str) -> dict:
     out = tmp / f"out_{tag}_{setup}"
     shutil.rmtree(out, ignore_errors=True)
     beam = list(SETUPS[setup])
@@ -327,7 +329,7 @@ def run_setup(setup: str, corpus: Path, tmp: Path, cfg: Path, tag: str, timeout_
         if not found:
             row["note"] = "telechat_ptd.runners.dask not found"
         try:
-            cluster = DaskCluster(int(setup[4:] or 2), tmp / f"dask_{tag}_{setup}.log")
+            cluster = DaskCluster(int(setup[4:] or 2), tmp / f"dask_{tag}_{setup}.log", dask_memory)
         except Exception as exc:  # noqa: BLE001
             return {**row, "failed": f"cluster: {type(exc).__name__}: {exc}"}
         beam.append(f"--dask_client_address={cluster.address}")
@@ -478,10 +480,13 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout-s", type=float, default=4 * 3600, help="kill a job (and its descendants) after this")
     ap.add_argument("--tmpdir", type=Path, help="where corpora and outputs go (default: the system's temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep generated corpora and outputs")
+    ap.add_argument("--dask-memory-limit", default="auto",
+                    help="memory_limit of each Dask worker (default auto: the machine's memory / workers; 0: no limit, "
+                         "no spilling)")
     ap.add_argument("--_dask-cluster", dest="dask_cluster", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.dask_cluster:
-        dask_cluster_child(args.dask_cluster)
+        dask_cluster_child(args.dask_cluster, args.dask_memory_limit)
         return 0
     setups = [s.strip() for s in args.setups.split(",") if s.strip()]
     unknown = [s for s in setups if s not in SETUPS]
@@ -506,7 +511,7 @@ def main(argv=None) -> int:
     fingerprint = source_fingerprint()
     print(f"bench_scale: setups {', '.join(setups)}; corpus {args.corpus or ', '.join(f'{d:,}' for d in sizes_docs) + ' docs (synthetic)'}; "
           f"python {platform.python_version()}, apache-beam {ver('apache-beam')}, dask {ver('distributed')}, {os.cpu_count()} CPUs; "
-          f"telechat_ptd source sha1 {fingerprint}; tmp {tmp}", flush=True)
+          f"telechat_ptd source sha1 {fingerprint}; dask worker memory_limit {args.dask_memory_limit}; tmp {tmp}", flush=True)
     print(f"  config ({args.stages}): {described}", flush=True)
     runs: list[dict] = []
     sizes: dict[str, dict] = {}
@@ -528,7 +533,7 @@ def main(argv=None) -> int:
             for setup in setups:
                 t = time.perf_counter()
                 try:
-                    r = run_setup(setup, path, tmp, cfg, tag, args.timeout_s)
+                    r = run_setup(setup, path, tmp, cfg, tag, args.timeout_s, args.dask_memory_limit)
                 except Exception as exc:  # noqa: BLE001 -- one setup's failure must not lose the others' rows
                     r = {"setup": setup, "tag": tag, "failed": f"bench error: {type(exc).__name__}: {exc}"}
                 now = source_fingerprint()
