@@ -57,6 +57,7 @@ stats.json without timing fields).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gzip
 import hashlib
 import json
@@ -285,7 +286,17 @@ def output_hashes(out: Path) -> dict:
         s = _strip_timing(json.loads(stats.read_text()))
         h["stats"] = hashlib.sha1(json.dumps(s, sort_keys=True).encode()).hexdigest()[:12]
         h["_stats"] = s
+    _give_back_heap()
     return h
+
+
+def _give_back_heap() -> None:
+    """Return the freed heap of the sorted lines to the OS: at 1M documents it is 3.2 GB
+    that this process would otherwise keep through the next setup's run."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _diff_keys(a, b, prefix="") -> list[str]:
