@@ -156,6 +156,7 @@ class _Visitor(PipelineVisitor):
             if signature.is_stateful_dofn() or signature.is_splittable_dofn():
                 raise NotImplementedError(f"{node.full_label}: stateful and splittable DoFns are not supported on the Dask runner")
         inputs = [None if isinstance(p, pvalue.PBegin) else self.bags[p] for p in node.inputs]
+        outputs = [pc for pc in node.outputs.values() if isinstance(pc, pvalue.PCollection)]
         side_inputs = [self._side_input(si) for si in node.side_inputs]
         for p in list(node.inputs) + [si.pvalue for si in node.side_inputs]:
             self.waiting[p] -= 1
@@ -181,16 +182,14 @@ class _Visitor(PipelineVisitor):
             out = inputs[0]
             tagged = False
         elif cls is ParDo:
-            split = sum(isinstance(pc, pvalue.PCollection) for pc in node.outputs.values()) > 1
-            out = _ParDo(node, bag_kwargs=self.bag_kwargs).apply(inputs[0], side_inputs or None, split)
-            tagged = split
+            tagged = len(outputs) > 1
+            out = _ParDo(node, bag_kwargs=self.bag_kwargs).apply(inputs[0], side_inputs or None, tagged)
         else:
             op = transform_evaluator.TRANSLATIONS.get(cls, transform_evaluator.NoOp)(node, bag_kwargs=self.bag_kwargs)
             out = op.apply(inputs[0] if inputs else None, side_inputs or None)
             tagged = False
-        outputs = {tag: pc for tag, pc in node.outputs.items() if isinstance(pc, pvalue.PCollection)}
-        self.produced.extend(outputs.values())
-        for pc in outputs.values():
+        self.produced.extend(outputs)
+        for pc in outputs:
             self.bags[pc] = out.map_partitions(_pick, pc.tag) if tagged else out
 
     def _side_input(self, si) -> SideInputMap:
