@@ -320,7 +320,8 @@ def last_error_line(log: Path) -> str:
     return (lines[-1] if lines else "(no output)")[:300]
 
 
-def run_setup(setup: str, corpus: Path, tmp: Path, cfg: Path, tag: str, timeout_s: float, dask_memory: str) -> dict:
+def run_setup(setup: str, corpus: Path, tmp: Path, cfg: Path, tag: str, timeout_s: float, dask_memory: str,
+              dask_partitions: int | None = None) -> dict:
     out = tmp / f"out_{tag}_{setup}"
     shutil.rmtree(out, ignore_errors=True)
     beam = list(SETUPS[setup])
@@ -344,6 +345,8 @@ def run_setup(setup: str, corpus: Path, tmp: Path, cfg: Path, tag: str, timeout_
         except Exception as exc:  # noqa: BLE001
             return {**row, "failed": f"cluster: {type(exc).__name__}: {exc}"}
         beam.append(f"--dask_client_address={cluster.address}")
+        if dask_partitions:
+            beam.append(f"--dask_npartitions={dask_partitions}")
         print(f"  dask cluster for {setup}: scheduler {cluster.address} (pid {cluster.scheduler_pid}), "
               f"worker pids {sorted(cluster.workers)}", flush=True)
     ext = {}
@@ -494,6 +497,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dask-memory-limit", default="auto",
                     help="memory_limit of each Dask worker (default auto: the machine's memory / workers; 0: no limit, "
                          "no spilling)")
+    ap.add_argument("--dask-npartitions", type=int,
+                    help="partitions of every shuffled stage on Dask (default: the runner's, 4 per worker thread); "
+                         "more keep each task's partition smaller at 1M documents")
     ap.add_argument("--_dask-cluster", dest="dask_cluster", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.dask_cluster:
@@ -522,7 +528,7 @@ def main(argv=None) -> int:
     fingerprint = source_fingerprint()
     print(f"bench_scale: setups {', '.join(setups)}; corpus {args.corpus or ', '.join(f'{d:,}' for d in sizes_docs) + ' docs (synthetic)'}; "
           f"python {platform.python_version()}, apache-beam {ver('apache-beam')}, dask {ver('distributed')}, {os.cpu_count()} CPUs; "
-          f"telechat_ptd source sha1 {fingerprint}; dask worker memory_limit {args.dask_memory_limit}; tmp {tmp}", flush=True)
+          f"telechat_ptd source sha1 {fingerprint}; dask worker memory_limit {args.dask_memory_limit}, npartitions {args.dask_npartitions or 'default'}; tmp {tmp}", flush=True)
     print(f"  config ({args.stages}): {described}", flush=True)
     runs: list[dict] = []
     sizes: dict[str, dict] = {}
@@ -544,7 +550,7 @@ def main(argv=None) -> int:
             for setup in setups:
                 t = time.perf_counter()
                 try:
-                    r = run_setup(setup, path, tmp, cfg, tag, args.timeout_s, args.dask_memory_limit)
+                    r = run_setup(setup, path, tmp, cfg, tag, args.timeout_s, args.dask_memory_limit, args.dask_npartitions)
                 except Exception as exc:  # noqa: BLE001 -- one setup's failure must not lose the others' rows
                     r = {"setup": setup, "tag": tag, "failed": f"bench error: {type(exc).__name__}: {exc}"}
                 now = source_fingerprint()

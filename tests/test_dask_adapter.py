@@ -95,3 +95,48 @@ def test_each_tagged_output_reaches_its_own_grouping(cluster, tmp_path):
         ["rest", 0, [n for n in range(1, 61) if n % 3 and n % 5 and n % 2 == 0]],
         ["rest", 1, [n for n in range(1, 61) if n % 3 and n % 5 and n % 2 == 1]],
     ])
+
+
+class _Thresholds(beam.DoFn):
+    def __init__(self, path: str):
+        self.path = path
+
+    def process(self, x):
+        import gc
+
+        with open(self.path, "a") as f:
+            f.write(json.dumps(gc.get_threshold()) + "\n")
+        yield x
+
+
+@pytest.mark.parametrize("flag, during", [([], [100000, 50, 100]), (["--dask_gc_thresholds=5000,20"], [5000, 20, None])])
+def test_workers_collect_less_often_during_the_job_and_get_their_thresholds_back(cluster, tmp_path, flag, during):
+    """The worker here runs in this process, so its thresholds are this process's."""
+    import gc
+
+    before = gc.get_threshold()
+    log = tmp_path / "thresholds.jsonl"
+    options = PipelineOptions(["--runner=telechat_ptd.runners.dask.DaskRunner", f"--dask_client_address={cluster.scheduler_address}", *flag])
+    with beam.Pipeline(options=options) as p:
+        _ = p | beam.Create(range(10)) | beam.ParDo(_Thresholds(str(log)))
+    seen = {tuple(json.loads(line)) for line in log.read_text().splitlines()}
+    expected = tuple(before[i] if v is None else v for i, v in enumerate(during))
+    assert seen == {expected}
+    assert gc.get_threshold() == before
+
+
+def test_gc_thresholds_none_leaves_the_workers_alone_and_bad_values_are_refused(cluster, tmp_path):
+    import gc
+
+    from telechat_ptd.runners.dask import parse_gc_thresholds
+
+    before = gc.get_threshold()
+    log = tmp_path / "thresholds.jsonl"
+    options = PipelineOptions(["--runner=telechat_ptd.runners.dask.DaskRunner", f"--dask_client_address={cluster.scheduler_address}",
+                               "--dask_gc_thresholds=none"])
+    with beam.Pipeline(options=options) as p:
+        _ = p | beam.Create(range(3)) | beam.ParDo(_Thresholds(str(log)))
+    assert {tuple(json.loads(line)) for line in log.read_text().splitlines()} == {before}
+    for bad in ("fast", "1,2,3,4", "-1", "100000,x"):
+        with pytest.raises(ValueError, match="dask_gc_thresholds"):
+            parse_gc_thresholds(bad)

@@ -26,7 +26,9 @@ translated, so the cluster frees it once they have run (holding them to the end 
 stage's documents in worker memory). And in the global window, which is all this runner
 supports, GroupByKey's ReifyWindows pass is skipped and elements are wrapped inside the
 bundle: with the tag split above, that cut a 20k-document job on one worker from 251 s to
-157 s with identical output.
+157 s with identical output. And while a job runs, its workers collect cyclic garbage less
+often (``--dask_gc_thresholds``, restored when the job ends): a worker holding a stage's
+documents walked all of them at every full collection, 13% of its CPU at 50k documents.
 
 Not supported (the job does not use them), refused at translation: ``beam.io.Read`` sources,
 stateful DoFns and timers, splittable DoFns. Memory: dask bags keep intermediate results in
@@ -38,10 +40,13 @@ partition stays well below a worker's memory.
 from __future__ import annotations
 
 import collections
+import dataclasses
+import gc
 import logging
 
 import dask.bag as db
 from apache_beam import GroupByKey, ParDo, TaggedOutput, pvalue
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pipeline import PipelineVisitor
 from apache_beam.runners.common import DoFnContext, DoFnInvoker, DoFnSignature, _OutputHandler
 from apache_beam.runners.dask import dask_runner as beam_dask
@@ -50,6 +55,7 @@ from apache_beam.transforms.core import DoFn
 from apache_beam.transforms.sideinputs import SideInputMap
 from apache_beam.transforms.window import GlobalWindow, TimestampedValue
 from apache_beam.utils.windowed_value import WindowedValue
+from distributed.diagnostics.plugin import WorkerPlugin
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +111,49 @@ def _key(item):
 def _values(item):
     key, values = item
     return key, [transform_evaluator.defenestrate(v[1]) for v in values]
+
+
+class GcOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument(
+            "--dask_gc_thresholds", default="100000,50,100",
+            help="gc.set_threshold() on every Dask worker while the job runs, restored after it "
+                 "(default 100000,50,100; Python's own is 700,10,10); 'none' leaves the workers "
+                 "as they are. A worker holds whole stages of documents, and each full "
+                 "collection walks them all: at 50k documents the defaults cost 13%% of the "
+                 "workers' CPU, these 2%%, with identical output.")
+
+
+def parse_gc_thresholds(text: str) -> tuple[int, ...] | None:
+    if text.strip().lower() in ("", "none"):
+        return None
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not 1 <= len(values) <= 3 or min(values) < 0:
+        raise ValueError(f"--dask_gc_thresholds={text!r}: expected up to three non-negative integers "
+                         "like 100000,50,100, or none")
+    return values
+
+
+class GcThresholds(WorkerPlugin):
+    """Sets the workers' collection thresholds for one job and puts theirs back after it."""
+
+    name = "telechat-ptd-gc-thresholds"
+
+    def __init__(self, thresholds: tuple[int, ...]):
+        self.thresholds = thresholds
+        self.previous: tuple[int, ...] | None = None
+
+    def setup(self, worker) -> None:
+        self.previous = gc.get_threshold()
+        gc.set_threshold(*self.thresholds)
+
+    def teardown(self, worker) -> None:
+        if self.previous is not None:
+            gc.set_threshold(*self.previous)
 
 
 class _ParDo(transform_evaluator.ParDo):
@@ -219,7 +268,10 @@ class DaskRunner(beam_dask.DaskRunner):
 
         dask_options = options.view_as(beam_dask.DaskOptions).get_all_options(drop_default=True, current_only=True)
         bag_kwargs = beam_dask.DaskOptions._extract_bag_kwargs(dask_options)
+        thresholds = parse_gc_thresholds(options.view_as(GcOptions).dask_gc_thresholds)
         client = ddist.Client(**dask_options)
+        if thresholds is not None:
+            client.register_plugin(GcThresholds(thresholds), name=GcThresholds.name)
         threads = sum(client.nthreads().values()) or 1
         partitions = bag_kwargs.get("npartitions") or PARTITIONS_PER_THREAD * threads
         pipeline.replace_all(overrides.dask_overrides())
@@ -227,16 +279,22 @@ class DaskRunner(beam_dask.DaskRunner):
         visitor.count_consumers(pipeline)
         pipeline.visit(visitor)
         futures = client.compute(visitor.sinks())
-        return _Result(client, futures)
+        return _Result(client, futures, gc_plugin=thresholds is not None)
 
 
+@dataclasses.dataclass
 class _Result(beam_dask.DaskRunnerResult):
-    """Closes the client when the job ends (Beam's leaves it connected: it then logs
-    reconnection errors when the cluster goes away)."""
+    """Gives the workers their collection thresholds back and closes the client when the job
+    ends (Beam's leaves it connected: it then logs reconnection errors when the cluster goes
+    away)."""
+
+    gc_plugin: bool = False
 
     def wait_until_finish(self, duration=None):
         try:
             return super().wait_until_finish(duration)
         finally:
             if self.state in ("DONE", "FAILED"):
+                if self.gc_plugin:
+                    self.client.unregister_worker_plugin(GcThresholds.name)
                 self.client.close()
