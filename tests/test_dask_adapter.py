@@ -140,3 +140,21 @@ def test_gc_thresholds_none_leaves_the_workers_alone_and_bad_values_are_refused(
     for bad in ("fast", "1,2,3,4", "-1", "100000,x"):
         with pytest.raises(ValueError, match="dask_gc_thresholds"):
             parse_gc_thresholds(bad)
+
+
+class _Stateful(beam.DoFn):
+    count = beam.transforms.userstate.CombiningValueStateSpec("count", sum)
+
+    def process(self, kv, count=beam.DoFn.StateParam(count)):
+        yield kv
+
+
+def test_a_refused_job_gives_the_workers_their_thresholds_back(cluster):
+    import gc
+
+    before = gc.get_threshold()
+    options = PipelineOptions(["--runner=telechat_ptd.runners.dask.DaskRunner", f"--dask_client_address={cluster.scheduler_address}"])
+    with pytest.raises(NotImplementedError, match="stateful"):
+        with beam.Pipeline(options=options) as p:
+            _ = p | beam.Create([(1, 2)]) | beam.ParDo(_Stateful())
+    assert gc.get_threshold() == before

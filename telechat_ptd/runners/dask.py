@@ -277,8 +277,12 @@ class DaskRunner(beam_dask.DaskRunner):
         pipeline.replace_all(overrides.dask_overrides())
         visitor = _Visitor(client, bag_kwargs, partitions)
         visitor.count_consumers(pipeline)
-        pipeline.visit(visitor)
-        futures = client.compute(visitor.sinks())
+        try:
+            pipeline.visit(visitor)
+            futures = client.compute(visitor.sinks())
+        except BaseException:  # a refused transform or a failed side input: no job to wait for
+            _Result(client, [], gc_plugin=thresholds is not None).release()
+            raise
         return _Result(client, futures, gc_plugin=thresholds is not None)
 
 
@@ -295,6 +299,9 @@ class _Result(beam_dask.DaskRunnerResult):
             return super().wait_until_finish(duration)
         finally:
             if self.state in ("DONE", "FAILED"):
-                if self.gc_plugin:
-                    self.client.unregister_worker_plugin(GcThresholds.name)
-                self.client.close()
+                self.release()
+
+    def release(self) -> None:
+        if self.gc_plugin:
+            self.client.unregister_worker_plugin(GcThresholds.name)
+        self.client.close()
